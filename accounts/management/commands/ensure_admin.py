@@ -1,0 +1,25 @@
+import os
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from accounts.roles import Role
+
+
+class Command(BaseCommand):
+    help = "Create the `admin` account if no superuser exists, and print its password once."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user_model = get_user_model()
+        if user_model.objects.filter(is_superuser=True).exists():
+            self.stdout.write("Admin account exists; log in with your password.")
+            return
+        password = os.environ.get("PRODBUG_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        user = user_model.objects.create_superuser("admin", email="", password=password)
+        user.groups.add(Group.objects.get(name=Role.ADMIN))
+        shown = "(from PRODBUG_ADMIN_PASSWORD)" if os.environ.get("PRODBUG_ADMIN_PASSWORD") else password
+        bar = "=" * 60
+        self.stdout.write(f"{bar}\n  Prodbug admin login:  admin / {shown}\n  (shown once)\n{bar}")

@@ -1,0 +1,45 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from sessions.models import ChecklistTemplate, ItemState, Severity
+
+
+def _active_users() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        to_field_name="username",
+    )
+
+
+class SessionForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV2)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    commander = _active_users()
+    template = forms.ModelChoiceField(
+        queryset=ChecklistTemplate.objects.all(), required=False, label="Checklist"
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["commander"].help_text = "Defaults to you."
+        self.fields["template"].initial = ChecklistTemplate.objects.filter(is_default=True).first()
+
+
+class ItemForm(forms.Form):
+    """One field at a time from the item's small forms; `version` guards against lost
+    updates. A field absent from the POST is left as it is."""
+
+    version = forms.IntegerField(min_value=1)
+    state = forms.ChoiceField(choices=ItemState.choices, required=False)
+    assignee = _active_users()
+    note = forms.CharField(required=False, max_length=5000)
+
+
+class StatusForm(forms.Form):
+    status = forms.CharField(max_length=20)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=20_000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,194 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.roles import can_act
+from sessions import actions, queries
+from sessions.forms import ItemForm, NoteForm, SessionForm, StatusForm
+from sessions.models import ChecklistItem, DebugSession, Status
+from sessions.reports import report_filename, report_markdown
+
+
+def _session_context(session: DebugSession, *, all_events: bool = False) -> dict[str, object]:
+    return {
+        "session": session,
+        "phases": queries.checklist_phases(session),
+        "events": queries.timeline(session, limit=None if all_events else queries.TIMELINE_PAGE),
+        "users": queries.assignable_users(),
+        "version": queries.session_version(session.pk),
+        "statuses": Status,
+        "note_form": NoteForm(),
+    }
+
+
+def _get_session(session_id: int) -> DebugSession:
+    return get_object_or_404(DebugSession.objects.select_related("commander"), pk=session_id)
+
+
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    ctx = {"sessions": queries.sessions_for_list(status), "status": status, "statuses": Status}
+    template = "sessions/list.html#rows" if request.htmx else "sessions/list.html"
+    return render(request, template, ctx)
+
+
+@require_http_methods(["GET", "POST"])
+def session_new(request: HttpRequest) -> HttpResponse:
+    if not can_act(request.user):
+        return HttpResponseForbidden("Only responders can start a session.")
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        session = actions.session_open(
+            title=form.cleaned_data["title"],
+            severity=form.cleaned_data["severity"],
+            summary=form.cleaned_data["summary"],
+            commander=form.cleaned_data["commander"],
+            template=form.cleaned_data["template"],
+            actor=request.user,
+        )
+        return redirect("sessions:detail", session_id=session.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "sessions/new.html", {"form": form}, status=status)
+
+
+@require_GET
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    ctx = _session_context(session, all_events=request.GET.get("events") == "all")
+    return render(request, "sessions/detail.html", ctx)
+
+
+@require_GET
+def session_live(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The poll: nothing rendered unless the session changed since the client's version."""
+    version = queries.session_version(session_id)
+    if version is None:
+        return HttpResponse(status=404)
+    etag = f'"session-{session_id}-{version}"'
+    if request.GET.get("v") == str(version):
+        response = HttpResponse(status=204)
+    elif etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        session = _get_session(session_id)
+        ctx = _session_context(session, all_events=request.GET.get("events") == "all")
+        response = render(request, "sessions/live.html", ctx)
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def _item_response(
+    request: HttpRequest, item: ChecklistItem, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("sessions:detail", session_id=item.session_id)
+    phases = queries.checklist_phases(item.session)
+    phase = next(p for p in phases if p.number == item.phase)
+    ctx = {"item": item, "phase": phase, "users": queries.assignable_users(), "error": error}
+    return render(request, "sessions/item_response.html", ctx, status=status)
+
+
+@require_GET
+def item_menu(request: HttpRequest, session_id: int, item_id: int) -> HttpResponse:
+    """The item's menu, loaded when opened: 200 items x 3 forms would weigh down the page."""
+    item = get_object_or_404(
+        ChecklistItem.objects.select_related("assignee"), pk=item_id, session_id=session_id
+    )
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot change the checklist.")
+    return render(request, "sessions/detail.html#itemmenu", {"item": item})
+
+
+@require_POST
+def item_update(request: HttpRequest, session_id: int, item_id: int) -> HttpResponse:
+    item = get_object_or_404(
+        ChecklistItem.objects.select_related("session", "assignee"),
+        pk=item_id,
+        session_id=session_id,
+    )
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot change the checklist.")
+    form = ItemForm(request.POST)
+    if not form.is_valid():
+        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        return _item_response(request, item, error=error, status=400)
+    data = form.cleaned_data
+    change = actions.ItemChange(
+        state=data["state"] or None if "state" in request.POST else None,
+        assignee=data["assignee"] if "assignee" in request.POST else actions.UNSET,
+        note=data["note"] if "note" in request.POST else None,
+    )
+    try:
+        item = actions.item_update(
+            item=item, actor=request.user, change=change, expected_version=data["version"]
+        )
+    except actions.ItemConflict as conflict:
+        return _item_response(request, conflict.item, error=conflict.message, status=409)
+    except actions.ActionError as exc:
+        return _item_response(request, item, error=exc.message, status=400)
+    return _item_response(request, item)
+
+
+@require_POST
+def session_status(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot change the status.")
+    form = StatusForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise actions.ActionError("Choose a status.", field="status")
+        session = actions.session_set_status(
+            session=session, status=form.cleaned_data["status"], actor=request.user
+        )
+    except actions.ActionError as exc:
+        if request.htmx:
+            ctx = {"session": session, "error": exc.message}
+            return render(request, "sessions/detail.html#header", ctx, status=400)
+        messages.error(request, exc.message)
+        return redirect("sessions:detail", session_id=session.pk)
+    if request.htmx:
+        return render(request, "sessions/detail.html#header", {"session": session})
+    return redirect("sessions:detail", session_id=session.pk)
+
+
+@require_POST
+def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot add notes.")
+    form = NoteForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            actions.session_add_note(
+                session=session, actor=request.user, text=form.cleaned_data["text"]
+            )
+            form = NoteForm()
+        except actions.ActionError as exc:
+            error = exc.message
+    else:
+        error = "Write something first."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("sessions:detail", session_id=session.pk)
+    ctx = {"session": session, "note_form": form, "note_error": error,
+           "events": queries.timeline(session)}
+    return render(request, "sessions/note_response.html", ctx, status=400 if error else 200)
+
+
+@require_GET
+def session_report_md(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    response = HttpResponse(report_markdown(session), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{report_filename(session, "md")}"'
+    return response
+
+
