@@ -40,7 +40,8 @@ TEST_REDIS_URL := $(or $(REDIS_URL),$(shell redis-cli -h 127.0.0.1 ping 2>/dev/n
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_ALLOW_ASYNC_UNSAFE=true \
+	PRODBUG_VAR_DIR=$(CURDIR)/var/test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  DJANGO_ALLOW_ASYNC_UNSAFE=true \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 fmt: $(BIN)/.installed

@@ -57,7 +57,8 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, {"detail": "Authentication required: send Authorization: Bearer <token>."},
+        request,
+        {"detail": "Authentication required: send Authorization: Bearer <token>."},
         status=401,
     )
 

@@ -36,14 +36,19 @@ def _run(check: Callable[[], None]) -> dict[str, object]:
         check()
     except Exception as exc:
         return {"status": "fail", "output": f"{type(exc).__name__}: {exc}"[:300]}
-    return {"status": "pass", "observedValue": round((time.perf_counter() - started) * 1000, 2),
-            "observedUnit": "ms"}
+    return {
+        "status": "pass",
+        "observedValue": round((time.perf_counter() - started) * 1000, 2),
+        "observedUnit": "ms",
+    }
 
 
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    checks = {"database:responseTime": _run(_check_database),
-              "broker:responseTime": _run(_check_broker)}
+    checks = {
+        "database:responseTime": _run(_check_database),
+        "broker:responseTime": _run(_check_broker),
+    }
     ok = all(c["status"] == "pass" for c in checks.values())
     # A missing worker does not make the web tier unhealthy, but it must be visible.
     checks["worker:heartbeat"] = {"status": "warn" if Heartbeat.is_stale() else "pass"}

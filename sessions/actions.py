@@ -157,7 +157,7 @@ def session_set_status(
 @dataclass(frozen=True)
 class ItemChange:
     state: str | None = None
-    assignee: AbstractBaseUser | None | _Unset = UNSET
+    assignee: AbstractBaseUser | _Unset | None = UNSET
     note: str | None = None
 
 
@@ -173,7 +173,11 @@ def item_update(
     wins, for API clients that do not send a version)."""
     if change.state is not None and change.state not in ItemState.values:
         raise ActionError(f"Unknown state {change.state!r}.", field="state")
-    current = ChecklistItem.objects.select_for_update().select_related("assignee").get(pk=item.pk)
+    current = (
+        ChecklistItem.objects.select_for_update(of=("self",))
+        .select_related("assignee")
+        .get(pk=item.pk)
+    )
     if expected_version is not None and current.version != expected_version:
         last = current.session.events.filter(kind__startswith="item.").select_related("actor")
         last_event = last.first()
@@ -215,8 +219,11 @@ def item_update(
         message=f"{', '.join(messages)}: “{current.title}”",
         data={
             "item": current.pk,
-            **{k: (v.get_username() if hasattr(v, "get_username") else v) for k, v in updates.items()
-               if k not in ("done_at", "done_by")},
+            **{
+                k: (v.get_username() if hasattr(v, "get_username") else v)
+                for k, v in updates.items()
+                if k not in ("done_at", "done_by")
+            },
         },
     )
     return current

@@ -44,7 +44,17 @@ class DebugSessionAdmin(admin.ModelAdmin):
     # Sessions change through the app (every change lands on the timeline), not here.
     list_display = ["id", "title", "severity", "status", "commander", "opened_at"]
     list_filter = ["status", "severity"]
-    readonly_fields = ["title", "summary", "severity", "status", "commander", "created_by",
-                       "opened_at", "identified_at", "mitigated_at", "resolved_at"]
+    readonly_fields = [
+        "title",
+        "summary",
+        "severity",
+        "status",
+        "commander",
+        "created_by",
+        "opened_at",
+        "identified_at",
+        "mitigated_at",
+        "resolved_at",
+    ]
     exclude = ["participants"]
     inlines = [ChecklistItemInline]

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.roles import can_act
@@ -153,7 +153,7 @@ def list_sessions(request: HttpRequest, status: str = "open") -> list[SessionOut
 
 
 @router.post("", response={201: SessionOut, 400: ErrorOut, 403: ErrorOut})
-def create_session(request: HttpRequest, payload: SessionIn) -> tuple[int, SessionOut]:
+def create_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut]:
     actor = _require_responder(request)
     commander = _user(payload.commander, field="commander") if payload.commander else None
     try:
@@ -166,7 +166,7 @@ def create_session(request: HttpRequest, payload: SessionIn) -> tuple[int, Sessi
         )
     except actions.ActionError as exc:
         raise HttpError(400, f"{exc.field}: {exc.message}") from exc
-    return 201, SessionOut.from_session(_load(session.pk))
+    return Status(201, SessionOut.from_session(_load(session.pk)))
 
 
 @router.get("/{session_id}", response=SessionOut)
@@ -204,14 +204,14 @@ def patch_item(request: HttpRequest, session_id: int, item_id: int, payload: Ite
 
 
 @router.post("/{session_id}/notes", response={201: EventOut, 400: ErrorOut, 403: ErrorOut})
-def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> tuple[int, EventOut]:
+def add_note(request: HttpRequest, session_id: int, payload: NoteIn) -> Status[EventOut]:
     actor = _require_responder(request)
     session = get_object_or_404(DebugSession, pk=session_id)
     try:
         event = actions.session_add_note(session=session, actor=actor, text=payload.text)
     except actions.ActionError as exc:
         raise HttpError(400, f"{exc.field}: {exc.message}") from exc
-    return 201, EventOut.from_event(event)
+    return Status(201, EventOut.from_event(event))
 
 
 @router.post("/{session_id}/status", response={200: SessionOut, 400: ErrorOut, 403: ErrorOut})

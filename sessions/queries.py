@@ -16,11 +16,11 @@ def sessions_for_list(status: str = "open") -> QuerySet[DebugSession]:
     """Open sessions first, newest first, with checklist progress, in one query."""
     qs = DebugSession.objects.select_related("commander").annotate(
         items_total=Count("items"),
-        items_closed=Count(
-            "items", filter=Q(items__state__in=[ItemState.DONE, ItemState.SKIPPED])
-        ),
+        items_closed=Count("items", filter=Q(items__state__in=[ItemState.DONE, ItemState.SKIPPED])),
         open_rank=Case(
-            When(status=Status.RESOLVED, then=Value(1)), default=Value(0), output_field=IntegerField()
+            When(status=Status.RESOLVED, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
         ),
     )
     if status == "open":

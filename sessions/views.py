@@ -179,8 +179,12 @@ def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect("sessions:detail", session_id=session.pk)
-    ctx = {"session": session, "note_form": form, "note_error": error,
-           "events": queries.timeline(session)}
+    ctx = {
+        "session": session,
+        "note_form": form,
+        "note_error": error,
+        "events": queries.timeline(session),
+    }
     return render(request, "sessions/note_response.html", ctx, status=400 if error else 200)
 
 
@@ -190,5 +194,3 @@ def session_report_md(request: HttpRequest, session_id: int) -> HttpResponse:
     response = HttpResponse(report_markdown(session), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{report_filename(session, "md")}"'
     return response
-
-

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,95 +15,258 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChecklistTemplate',
+            name="ChecklistTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('is_default', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("is_default", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['-is_default', 'name'],
+                "ordering": ["-is_default", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ChecklistTemplateItem',
+            name="ChecklistTemplateItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.PositiveSmallIntegerField(choices=[(1, 'Pre-investigation'), (2, 'Investigation'), (3, 'Data collection'), (4, 'Debugging actions'), (5, 'Resolution')])),
-                ('title', models.CharField(max_length=200)),
-                ('help', models.TextField(blank=True)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('auto_rule', models.CharField(blank=True, help_text='Evidence that ticks the item by itself.', max_length=50)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='debug_sessions.checklisttemplate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phase",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Pre-investigation"),
+                            (2, "Investigation"),
+                            (3, "Data collection"),
+                            (4, "Debugging actions"),
+                            (5, "Resolution"),
+                        ]
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("help", models.TextField(blank=True)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "auto_rule",
+                    models.CharField(
+                        blank=True,
+                        help_text="Evidence that ticks the item by itself.",
+                        max_length=50,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="debug_sessions.checklisttemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['phase', 'order', 'id'],
+                "ordering": ["phase", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DebugSession',
+            name="DebugSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('severity', models.CharField(choices=[('SEV1', 'SEV1 — critical'), ('SEV2', 'SEV2 — major'), ('SEV3', 'SEV3 — minor'), ('SEV4', 'SEV4 — low')], default='SEV3', max_length=4)),
-                ('status', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('mitigated', 'Mitigated'), ('resolved', 'Resolved')], default='investigating', max_length=20)),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('identified_at', models.DateTimeField(blank=True, null=True)),
-                ('mitigated_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('commander', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='commanded_sessions', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('participants', models.ManyToManyField(blank=True, related_name='debug_sessions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("SEV1", "SEV1 — critical"),
+                            ("SEV2", "SEV2 — major"),
+                            ("SEV3", "SEV3 — minor"),
+                            ("SEV4", "SEV4 — low"),
+                        ],
+                        default="SEV3",
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("mitigated", "Mitigated"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="investigating",
+                        max_length=20,
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("identified_at", models.DateTimeField(blank=True, null=True)),
+                ("mitigated_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "commander",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="commanded_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "participants",
+                    models.ManyToManyField(
+                        blank=True, related_name="debug_sessions", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at'],
+                "ordering": ["-opened_at"],
             },
         ),
         migrations.CreateModel(
-            name='ChecklistItem',
+            name="ChecklistItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.PositiveSmallIntegerField(choices=[(1, 'Pre-investigation'), (2, 'Investigation'), (3, 'Data collection'), (4, 'Debugging actions'), (5, 'Resolution')])),
-                ('title', models.CharField(max_length=200)),
-                ('help', models.TextField(blank=True)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('auto_rule', models.CharField(blank=True, max_length=50)),
-                ('state', models.CharField(choices=[('todo', 'To do'), ('doing', 'In progress'), ('done', 'Done'), ('skipped', 'Skipped')], default='todo', max_length=10)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_items', to=settings.AUTH_USER_MODEL)),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='debug_sessions.debugsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phase",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Pre-investigation"),
+                            (2, "Investigation"),
+                            (3, "Data collection"),
+                            (4, "Debugging actions"),
+                            (5, "Resolution"),
+                        ]
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("help", models.TextField(blank=True)),
+                ("order", models.PositiveIntegerField(default=0)),
+                ("auto_rule", models.CharField(blank=True, max_length=50)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("todo", "To do"),
+                            ("doing", "In progress"),
+                            ("done", "Done"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="todo",
+                        max_length=10,
+                    ),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_items",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="debug_sessions.debugsession",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['phase', 'order', 'id'],
+                "ordering": ["phase", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TimelineEvent',
+            name="TimelineEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kind', models.CharField(max_length=40)),
-                ('message', models.TextField()),
-                ('html', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='debug_sessions.debugsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("kind", models.CharField(max_length=40)),
+                ("message", models.TextField()),
+                ("html", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="debug_sessions.debugsession",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='debugsession',
-            index=models.Index(fields=['status', '-opened_at'], name='debug_sessi_status_6c1da6_idx'),
+            model_name="debugsession",
+            index=models.Index(
+                fields=["status", "-opened_at"], name="debug_sessi_status_6c1da6_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='timelineevent',
-            index=models.Index(fields=['session', '-id'], name='debug_sessi_session_cb9c68_idx'),
+            model_name="timelineevent",
+            index=models.Index(fields=["session", "-id"], name="debug_sessi_session_cb9c68_idx"),
         ),
     ]

@@ -20,6 +20,10 @@ class Command(BaseCommand):
         password = os.environ.get("PRODBUG_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
         user = user_model.objects.create_superuser("admin", email="", password=password)
         user.groups.add(Group.objects.get(name=Role.ADMIN))
-        shown = "(from PRODBUG_ADMIN_PASSWORD)" if os.environ.get("PRODBUG_ADMIN_PASSWORD") else password
+        shown = (
+            "(from PRODBUG_ADMIN_PASSWORD)"
+            if os.environ.get("PRODBUG_ADMIN_PASSWORD")
+            else password
+        )
         bar = "=" * 60
         self.stdout.write(f"{bar}\n  Prodbug admin login:  admin / {shown}\n  (shown once)\n{bar}")
