@@ -31,6 +31,7 @@ setup: $(BIN)/.installed static
 run: setup
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py ensure_admin
+	@echo "Prodbug: http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	$(BIN)/honcho start -f Procfile -p $(PORT)
 
 # In `make test`, a local PostgreSQL/Redis is used when it answers (CI exports its own).

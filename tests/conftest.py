@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,28 @@ def need(component: str, available: bool, reason: str) -> None:
     if component in REQUIRED:
         pytest.fail(f"{component} is required (PRODBUG_TEST_REQUIRE) but missing: {reason}")
     pytest.skip(f"{component} not available: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the database afterwards, taking the roles and the default
+    checklist (data migrations) with it; put them back for the tests that follow."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker and marker.kwargs.get("transaction")) or any(
+        f in request.fixturenames for f in ("transactional_db", "live_server", "celery_worker")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        load_migration_data()
+
+
+def load_migration_data() -> None:
+    from django.apps import apps
+
+    for name in ("viewer", "responder", "admin"):
+        Group.objects.get_or_create(name=name)
+    default_checklist = import_module("sessions.migrations.0002_default_checklist")
+    default_checklist.load(apps, None)
 
 
 def _user(username: str, *groups: str, **extra: object) -> User:
@@ -92,7 +115,9 @@ def _database_url_for_worker() -> str:
 
 
 @pytest.fixture
-def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    transactional_db: None, django_db_serialized_rollback: None
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real prefork worker on the configured broker, stopped after the test."""
     env = {
         **os.environ,

@@ -15,7 +15,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
         if user_model.objects.filter(is_superuser=True).exists():
-            self.stdout.write("Admin account exists; log in with your password.")
+            name = user_model.objects.filter(is_superuser=True).order_by("pk").first()
+            self.stdout.write(
+                f"Admin login: {name.get_username()} (its password was printed when it was "
+                "created; `python manage.py changepassword admin` sets a new one)."
+            )
             return
         password = os.environ.get("PRODBUG_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
         user = user_model.objects.create_superuser("admin", email="", password=password)
