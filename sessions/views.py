@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import can_act
@@ -12,11 +13,14 @@ from sessions.reports import report_filename, report_markdown
 
 
 def _session_context(session: DebugSession, *, all_events: bool = False) -> dict[str, object]:
+    # Lazy: the page renders checklist and timeline from its fragment cache when the
+    # version is unchanged, and then these queries never run.
+    limit = None if all_events else queries.TIMELINE_PAGE
     return {
         "session": session,
-        "phases": queries.checklist_phases(session),
-        "events": queries.timeline(session, limit=None if all_events else queries.TIMELINE_PAGE),
-        "users": queries.assignable_users(),
+        "phases": SimpleLazyObject(lambda: queries.checklist_phases(session)),
+        "events": SimpleLazyObject(lambda: queries.timeline(session, limit=limit)),
+        "users": SimpleLazyObject(queries.assignable_users),
         "version": queries.session_version(session.pk),
         "statuses": Status,
         "note_form": NoteForm(),

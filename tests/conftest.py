@@ -33,6 +33,14 @@ def need(component: str, available: bool, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Page fragments are cached by (session id, version); ids repeat across rolled-back tests.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _migration_data(request: pytest.FixtureRequest) -> None:
     """Transactional tests flush the database afterwards, taking the roles and the default
     checklist (data migrations) with it; put them back for the tests that follow."""
