@@ -31,6 +31,7 @@ setup: $(BIN)/.installed static
 run: setup
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py register_demo
 	@echo "Prodbug: http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	$(BIN)/honcho start -f Procfile -p $(PORT)
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "ninja",
     "prodbug_site",
     "accounts",
+    "services",
     "sessions.apps.SessionsConfig",
 ]
 
@@ -193,6 +194,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # --- Prodbug ------------------------------------------------------------------------------
 PRODBUG_POLL_INTERVAL_S = env_int("PRODBUG_POLL_INTERVAL_S", 2, minimum=1)
+PRODBUG_HEALTH_INTERVAL_S = env_int("PRODBUG_HEALTH_INTERVAL_S", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["health-recheck"] = {
+    "task": "sessions.tasks.health_recheck_open_sessions",
+    "schedule": float(PRODBUG_HEALTH_INTERVAL_S),
+}
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

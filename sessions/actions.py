@@ -8,6 +8,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from services.actions import health_run_create
+from services.models import HealthCheck, HealthRun, Service
 from sessions.markdown import render_markdown
 from sessions.models import (
     ChecklistItem,
@@ -79,6 +81,7 @@ def session_open(
     summary: str = "",
     commander: AbstractBaseUser | None = None,
     template: ChecklistTemplate | None = None,
+    services: list[Service] | None = None,
 ) -> DebugSession:
     title = title.strip()
     if not title:
@@ -93,6 +96,10 @@ def session_open(
         commander=commander or actor,
         created_by=actor,
     )
+    affected = (
+        services if services is not None else list(Service.objects.filter(affected_by_default=True))
+    )
+    session.services.set(affected)
     if template is not None:
         ChecklistItem.objects.bulk_create(
             ChecklistItem(
@@ -110,8 +117,13 @@ def session_open(
         kind="session.opened",
         actor=actor,
         message=f"Opened {severity} session “{title}”, commander {_name(session.commander)}"
-        + (f", checklist “{template.name}”" if template else ""),
-        data={"severity": severity, "template": template.name if template else None},
+        + (f", checklist “{template.name}”" if template else "")
+        + (f", services {', '.join(s.slug for s in affected)}" if affected else ""),
+        data={
+            "severity": severity,
+            "template": template.name if template else None,
+            "services": [s.slug for s in affected],
+        },
     )
     return session
 
@@ -239,3 +251,87 @@ def session_add_note(*, session: DebugSession, actor: AbstractBaseUser, text: st
     return event_record(
         session=session, kind="note", actor=actor, message=text, html=render_markdown(text)
     )
+
+
+# --- Affected services and health runs ------------------------------------------------------
+
+
+@transaction.atomic
+def session_set_services(
+    *, session: DebugSession, services: list[Service], actor: AbstractBaseUser
+) -> DebugSession:
+    before = set(session.services.values_list("slug", flat=True))
+    after = {s.slug for s in services}
+    if before == after:
+        return session
+    session.services.set(services)
+    added, removed = sorted(after - before), sorted(before - after)
+    parts = ([f"added {', '.join(added)}"] if added else []) + (
+        [f"removed {', '.join(removed)}"] if removed else []
+    )
+    event_record(
+        session=session,
+        kind="session.services",
+        actor=actor,
+        message=f"Affected services: {'; '.join(parts)}",
+        data={"added": added, "removed": removed},
+    )
+    return session
+
+
+@transaction.atomic
+def session_health_run_start(
+    *, session: DebugSession, actor: AbstractBaseUser | None, periodic: bool = False
+) -> HealthRun:
+    """Queue one run over every check of the session's services (executed by a worker)."""
+    checks = list(HealthCheck.objects.filter(service__sessions=session).select_related("service"))
+    if not checks:
+        raise ActionError(
+            "None of the session's services has a health check; add services or checks first.",
+            field="services",
+        )
+    run = health_run_create(checks=checks, actor=actor, periodic=periodic)
+    session.health_runs.add(run)
+    from sessions.tasks import session_health_run  # tasks import actions
+
+    transaction.on_commit(lambda: session_health_run.delay(run.pk, session.pk))
+    return run
+
+
+def _summary(run: HealthRun) -> str:
+    results = list(run.results.select_related("health_check__service").filter(ok=False))
+    head = f"Health run: {run.passed}/{run.passed + run.failed} passing"
+    if run.state == HealthRun.State.FAILED:
+        return f"Health run failed: {run.error}"
+    if not results:
+        return head
+    shown = [f"{r.health_check.label}: {r.error}" for r in results[:3]]
+    more = f" (+{len(results) - 3} more)" if len(results) > 3 else ""
+    return f"{head} — {'; '.join(shown)}{more}"
+
+
+@transaction.atomic
+def session_health_record(*, session: DebugSession, run: HealthRun) -> None:
+    """Put a finished run on the timeline: a summary for a run someone asked for; for the
+    periodic re-check, only the checks whose state changed since their previous result."""
+    if not run.periodic:
+        event_record(
+            session=session,
+            kind="health.run",
+            actor=run.requested_by,
+            message=_summary(run),
+            data={"run": run.pk, "passed": run.passed, "failed": run.failed},
+        )
+        return
+    for result in run.results.select_related("health_check__service"):
+        previous = result.health_check.results.filter(id__lt=result.pk).order_by("-id").first()
+        was_ok = previous.ok if previous else True
+        if was_ok == result.ok:
+            continue
+        state = "recovered" if result.ok else f"failing — {result.error}"
+        event_record(
+            session=session,
+            kind="health.change",
+            message=f"{result.health_check.label}: {state}",
+            data={"run": run.pk, "check": result.health_check_id, "ok": result.ok},
+        )

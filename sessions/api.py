@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.roles import can_act
+from services.models import Service
 from sessions import actions, queries
 from sessions.models import ChecklistItem, DebugSession, TimelineEvent
 
@@ -101,6 +102,9 @@ class SessionIn(Schema):
     severity: SeverityName
     summary: str = Field("", max_length=10_000)
     commander: str | None = None
+    services: list[str] | None = Field(
+        None, description="Affected service slugs; default: the services marked affected."
+    )
 
 
 class ItemPatch(Schema):
@@ -156,8 +160,15 @@ def list_sessions(request: HttpRequest, status: str = "open") -> list[SessionOut
 def create_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut]:
     actor = _require_responder(request)
     commander = _user(payload.commander, field="commander") if payload.commander else None
+    services = None
+    if payload.services is not None:
+        services = list(Service.objects.filter(slug__in=payload.services))
+        unknown = sorted(set(payload.services) - {s.slug for s in services})
+        if unknown:
+            raise HttpError(400, f"services: unknown service {', '.join(unknown)}.")
     try:
         session = actions.session_open(
+            services=services,
             title=payload.title,
             severity=payload.severity,
             summary=payload.summary,
@@ -223,3 +234,35 @@ def set_status(request: HttpRequest, session_id: int, payload: StatusIn) -> Sess
     except actions.ActionError as exc:
         raise HttpError(400, f"{exc.field}: {exc.message}") from exc
     return SessionOut.from_session(_load(session_id))
+
+
+class ServicesIn(Schema):
+    services: list[str]
+
+
+class RunCreated(Schema):
+    id: int
+    state: str
+
+
+@router.post("/{session_id}/services", response={200: list[str], 400: ErrorOut, 403: ErrorOut})
+def set_services(request: HttpRequest, session_id: int, payload: ServicesIn) -> list[str]:
+    actor = _require_responder(request)
+    session = get_object_or_404(DebugSession, pk=session_id)
+    chosen = list(Service.objects.filter(slug__in=payload.services))
+    unknown = sorted(set(payload.services) - {s.slug for s in chosen})
+    if unknown:
+        raise HttpError(400, f"services: unknown service {', '.join(unknown)}.")
+    actions.session_set_services(session=session, services=chosen, actor=actor)
+    return sorted(s.slug for s in chosen)
+
+
+@router.post("/{session_id}/health-runs", response={202: RunCreated, 400: ErrorOut, 403: ErrorOut})
+def start_health_run(request: HttpRequest, session_id: int) -> Status[RunCreated]:
+    actor = _require_responder(request)
+    session = get_object_or_404(DebugSession, pk=session_id)
+    try:
+        run = actions.session_health_run_start(session=session, actor=actor)
+    except actions.ActionError as exc:
+        raise HttpError(400, f"{exc.field}: {exc.message}") from exc
+    return Status(202, RunCreated(id=run.pk, state=run.state))

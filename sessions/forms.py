@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from services.models import Service
 from sessions.models import ChecklistTemplate, ItemState, Severity
 
 
@@ -20,9 +21,19 @@ class SessionForm(forms.Form):
     template = forms.ModelChoiceField(
         queryset=ChecklistTemplate.objects.all(), required=False, label="Checklist"
     )
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(),
+        required=False,
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        label="Affected services",
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
+        self.fields["services"].initial = [
+            s.slug for s in Service.objects.filter(affected_by_default=True)
+        ]
         self.fields["commander"].help_text = "Defaults to you."
         self.fields["template"].initial = ChecklistTemplate.objects.filter(is_default=True).first()
 

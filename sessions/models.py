@@ -88,6 +88,10 @@ class DebugSession(models.Model):
         blank=True,
         related_name="+",
     )
+    services = models.ManyToManyField(
+        "services.Service", blank=True, related_name="sessions", verbose_name="affected services"
+    )
+    health_runs = models.ManyToManyField("services.HealthRun", blank=True, related_name="sessions")
     opened_at = models.DateTimeField(default=timezone.now)
     identified_at = models.DateTimeField(null=True, blank=True)
     mitigated_at = models.DateTimeField(null=True, blank=True)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("<int:session_id>/notes", views.session_note, name="note"),
     path("<int:session_id>/items/<int:item_id>", views.item_update, name="item"),
     path("<int:session_id>/items/<int:item_id>/menu", views.item_menu, name="item_menu"),
+    path("<int:session_id>/health", views.session_health, name="health"),
+    path("<int:session_id>/health-runs", views.session_health_run, name="health_run"),
+    path("<int:session_id>/services", views.session_services, name="services"),
     path("<int:session_id>/report.md", views.session_report_md, name="report_md"),
 ]

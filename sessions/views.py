@@ -6,6 +6,8 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import can_act
+from services import queries as service_queries
+from services.models import Service
 from sessions import actions, queries
 from sessions.forms import ItemForm, NoteForm, SessionForm, StatusForm
 from sessions.models import ChecklistItem, DebugSession, Status
@@ -24,6 +26,20 @@ def _session_context(session: DebugSession, *, all_events: bool = False) -> dict
         "version": queries.session_version(session.pk),
         "statuses": Status,
         "note_form": NoteForm(),
+        **_health_context(session),
+    }
+
+
+def _health_context(session: DebugSession) -> dict[str, object]:
+    run = session.health_runs.select_related("requested_by").order_by("-id").first()
+    return {
+        "session": session,
+        "session_services": list(session.services.all()),
+        "all_services": SimpleLazyObject(lambda: list(Service.objects.all())),
+        "health_run": run,
+        "health_rows": SimpleLazyObject(
+            lambda: service_queries.run_rows(run) if run and run.is_finished else []
+        ),
     }
 
 
@@ -51,6 +67,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
             summary=form.cleaned_data["summary"],
             commander=form.cleaned_data["commander"],
             template=form.cleaned_data["template"],
+            services=list(form.cleaned_data["services"]),
             actor=request.user,
         )
         return redirect("sessions:detail", session_id=session.pk)
@@ -190,6 +207,51 @@ def session_note(request: HttpRequest, session_id: int) -> HttpResponse:
         "events": queries.timeline(session),
     }
     return render(request, "sessions/note_response.html", ctx, status=400 if error else 200)
+
+
+@require_GET
+def session_health(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    return render(request, "sessions/detail.html#health", _health_context(session))
+
+
+@require_POST
+def session_health_run(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot run health checks.")
+    error, status = "", 202
+    try:
+        actions.session_health_run_start(session=session, actor=request.user)
+    except actions.ActionError as exc:
+        error, status = exc.message, 400
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("sessions:detail", session_id=session.pk)
+    ctx = {**_health_context(session), "health_error": error}
+    return render(request, "sessions/detail.html#health", ctx, status=200 if not error else status)
+
+
+@require_POST
+def session_services(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot change the affected services.")
+    slugs = request.POST.getlist("services")
+    chosen = list(Service.objects.filter(slug__in=slugs))
+    error = ""
+    if len(chosen) != len(set(slugs)):
+        unknown = sorted(set(slugs) - {s.slug for s in chosen})
+        error = f"Unknown service: {', '.join(unknown)}"
+    else:
+        actions.session_set_services(session=session, services=chosen, actor=request.user)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("sessions:detail", session_id=session.pk)
+    ctx = {**_health_context(session), "health_error": error}
+    return render(request, "sessions/detail.html#health", ctx, status=400 if error else 200)
 
 
 @require_GET

@@ -1,0 +1,208 @@
+"""Health-check runners: every check of a run concurrently in one event loop, each bounded
+by its own timeout, so a slow or silent target never delays the others."""
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import psutil
+import psycopg
+import redis.asyncio as aioredis
+
+from services import targets
+
+BODY_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: int
+    kind: str
+    target: str
+    timeout_s: float
+    method: str = "GET"
+    expect: tuple[int, int] = (200, 399)
+    body_contains: str = ""
+    follow_redirects: bool = False
+    warn_cpu: int = 90
+    warn_memory: int = 90
+    warn_disk: int = 90
+    display_target: str = ""
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    latency_ms: float | None = None
+    status_code: int | None = None
+    error: str = ""
+    warning: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class CheckFailed(Exception):
+    """A check ran and the target is unhealthy; the message is the reason."""
+
+
+async def _refuse_forbidden(host: str, port: int) -> None:
+    """Names can resolve to metadata addresses too: check what the name resolves to."""
+    if targets.forbidden_address(host):
+        raise CheckFailed(f"refused: {host} is a link-local/metadata address")
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    for info in infos:
+        address = str(info[4][0])
+        if targets.forbidden_address(address):
+            raise CheckFailed(f"refused: {host} resolves to {address} (link-local/metadata)")
+
+
+async def _http(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+    parts = urlsplit(spec.target)
+    await _refuse_forbidden(parts.hostname or "", parts.port or 443)
+    request = client.build_request(spec.method, spec.target, timeout=spec.timeout_s)
+    response = await client.send(request, stream=True, follow_redirects=spec.follow_redirects)
+    try:
+        body = b""
+        if spec.body_contains and spec.method != "HEAD":
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > BODY_LIMIT or spec.body_contains.encode() in body:
+                    break
+    finally:
+        await response.aclose()
+    low, high = spec.expect
+    if not low <= response.status_code <= high:
+        expected = str(low) if low == high else f"{low}-{high}"
+        raise CheckFailed(f"status {response.status_code} (expected {expected})", response)
+    if spec.body_contains and spec.body_contains.encode() not in body:
+        raise CheckFailed(f"body does not contain {spec.body_contains!r}", response)
+    return Outcome(ok=True, status_code=response.status_code)
+
+
+async def _tcp(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+    target = targets.parse_host_port(spec.target)
+    await _refuse_forbidden(target.host, target.port)
+    _reader, writer = await asyncio.open_connection(target.host, target.port)
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return Outcome(ok=True)
+
+
+async def _postgres(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+    params = targets.parse_postgres_dsn(spec.target)
+    for host in (params.get("host") or "localhost").split(","):
+        if not host.startswith("/"):
+            await _refuse_forbidden(host, int(params.get("port") or 5432))
+    connect_timeout = max(1, round(spec.timeout_s))
+    conn = await psycopg.AsyncConnection.connect(
+        spec.target, connect_timeout=connect_timeout, autocommit=True
+    )
+    try:
+        await conn.execute("SELECT 1")
+    finally:
+        await conn.close()
+    return Outcome(ok=True)
+
+
+async def _redis(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+    parts = urlsplit(spec.target)
+    if parts.scheme != "unix":
+        await _refuse_forbidden(parts.hostname or "", parts.port or 6379)
+    connection = aioredis.from_url(
+        spec.target, socket_timeout=spec.timeout_s, socket_connect_timeout=spec.timeout_s
+    )
+    try:
+        await connection.ping()
+    finally:
+        await connection.aclose()
+    return Outcome(ok=True)
+
+
+def _system_sample(spec: CheckSpec) -> Outcome:
+    cpu = psutil.cpu_percent(interval=min(0.5, spec.timeout_s / 2))
+    memory = psutil.virtual_memory().percent
+    disk = shutil.disk_usage("/")
+    disk_percent = round(100 * disk.used / disk.total, 1)
+    load1, load5, load15 = psutil.getloadavg()
+    details = {
+        "host": socket.gethostname(),
+        "cpu_percent": cpu,
+        "memory_percent": memory,
+        "disk_percent": disk_percent,
+        "load": [round(load1, 2), round(load5, 2), round(load15, 2)],
+        "cpus": psutil.cpu_count(),
+    }
+    warnings = [
+        f"{name} {value:.0f}% ≥ {limit}%"
+        for name, value, limit in (
+            ("CPU", cpu, spec.warn_cpu),
+            ("memory", memory, spec.warn_memory),
+            ("disk", disk_percent, spec.warn_disk),
+        )
+        if value >= limit
+    ]
+    return Outcome(ok=True, warning=", ".join(warnings), details=details)
+
+
+async def _system(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+    return await asyncio.to_thread(_system_sample, spec)
+
+
+RUNNERS: dict[str, Callable[[CheckSpec, httpx.AsyncClient], Awaitable[Outcome]]] = {
+    "http": _http,
+    "tcp": _tcp,
+    "postgres": _postgres,
+    "redis": _redis,
+    "system": _system,
+}
+
+
+def describe_error(exc: BaseException, spec: CheckSpec) -> str:
+    """A short, human reason; never the raw target (it may hold a password)."""
+    if isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc):
+        text = "connection refused"
+    elif isinstance(exc, socket.gaierror):
+        text = f"cannot resolve host ({exc.strerror})"
+    elif isinstance(exc, httpx.TimeoutException):
+        text = f"timed out after {spec.timeout_s * 1000:.0f} ms"
+    else:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if spec.kind in ("postgres", "redis") and spec.target:
+        text = text.replace(spec.target, spec.display_target)
+    return text[:480]
+
+
+async def _run_one(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+    started = time.perf_counter()
+
+    def elapsed() -> float:
+        return round((time.perf_counter() - started) * 1000, 1)
+
+    try:
+        async with asyncio.timeout(spec.timeout_s):
+            outcome = await RUNNERS[spec.kind](spec, client)
+    except TimeoutError:
+        return Outcome(False, elapsed(), error=f"timed out after {spec.timeout_s * 1000:.0f} ms")
+    except CheckFailed as failure:
+        response = failure.args[1] if len(failure.args) > 1 else None
+        status = response.status_code if isinstance(response, httpx.Response) else None
+        return Outcome(False, elapsed(), status_code=status, error=str(failure.args[0]))
+    except Exception as exc:
+        return Outcome(False, elapsed(), error=describe_error(exc, spec))
+    outcome.latency_ms = elapsed()
+    return outcome
+
+
+async def run_all(specs: list[CheckSpec]) -> dict[int, Outcome]:
+    """Run every check at once; each result arrives within its own timeout."""
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
+        outcomes = await asyncio.gather(*(_run_one(spec, client) for spec in specs))
+    return {spec.id: outcome for spec, outcome in zip(specs, outcomes, strict=True)}
