@@ -2,7 +2,9 @@
 by its own timeout, so a slow or silent target never delays the others."""
 
 import asyncio
+import concurrent.futures
 import contextlib
+import errno
 import shutil
 import socket
 import time
@@ -164,9 +166,31 @@ RUNNERS: dict[str, Callable[[CheckSpec, httpx.AsyncClient], Awaitable[Outcome]]]
 }
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 10:
+        current = todo.pop()
+        if current is None or current in seen:
+            continue
+        seen.append(current)
+        todo += [current.__cause__, current.__context__]
+        todo += list(getattr(current, "exceptions", []))  # exception groups
+    return seen
+
+
+def _refused(exc: BaseException) -> bool:
+    return (
+        isinstance(exc, ConnectionRefusedError)
+        or getattr(exc, "errno", None) == errno.ECONNREFUSED
+        or "Connection refused" in str(exc)
+        or "Error 111 " in str(exc)
+    )
+
+
 def describe_error(exc: BaseException, spec: CheckSpec) -> str:
     """A short, human reason; never the raw target (it may hold a password)."""
-    if isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc):
+    if any(_refused(e) for e in _chain(exc)):
         text = "connection refused"
     elif isinstance(exc, socket.gaierror):
         text = f"cannot resolve host ({exc.strerror})"
@@ -206,3 +230,20 @@ async def run_all(specs: list[CheckSpec]) -> dict[int, Outcome]:
     async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
         outcomes = await asyncio.gather(*(_run_one(spec, client) for spec in specs))
     return {spec.id: outcome for spec, outcome in zip(specs, outcomes, strict=True)}
+
+
+def run_checks(specs: list[CheckSpec], *, budget_s: float) -> dict[int, Outcome]:
+    """Run the checks from synchronous code (a Celery task), within `budget_s` overall.
+
+    When the calling thread already runs an event loop, the checks get a thread and an
+    event loop of their own rather than failing."""
+
+    def run() -> dict[int, Outcome]:
+        return asyncio.run(asyncio.wait_for(run_all(specs), budget_s))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()

@@ -299,7 +299,11 @@ def session_health_run_start(
 
 
 def _summary(run: HealthRun) -> str:
-    results = list(run.results.select_related("health_check__service").filter(ok=False))
+    results = list(
+        run.results.select_related("health_check__service")
+        .filter(ok=False)
+        .order_by("health_check__service__name", "health_check_id")
+    )
     head = f"Health run: {run.passed}/{run.passed + run.failed} passing"
     if run.state == HealthRun.State.FAILED:
         return f"Health run failed: {run.error}"
