@@ -4,19 +4,23 @@ by its own timeout, so a slow or silent target never delays the others."""
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import errno
+import ipaddress
 import shutil
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 import psutil
 import psycopg
 import redis.asyncio as aioredis
+import yarl
 
 from services import targets
 
@@ -53,41 +57,76 @@ class CheckFailed(Exception):
     """A check ran and the target is unhealthy; the message is the reason."""
 
 
+# Per run: each distinct host is resolved once, not once per check (getaddrinfo runs in a
+# small thread pool, so 500 lookups of one name would queue behind each other).
+_resolved: contextvars.ContextVar[dict[str, asyncio.Future[list[str]]]] = contextvars.ContextVar(
+    "resolved"
+)
+
+
+async def _addresses(host: str, port: int) -> list[str]:
+    cache = _resolved.get()
+    if host not in cache:
+        loop = asyncio.get_running_loop()
+
+        async def resolve() -> list[str]:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            return [str(info[4][0]) for info in infos]
+
+        cache[host] = asyncio.ensure_future(resolve())
+    return await asyncio.shield(cache[host])
+
+
 async def _refuse_forbidden(host: str, port: int) -> None:
     """Names can resolve to metadata addresses too: check what the name resolves to."""
     if targets.forbidden_address(host):
         raise CheckFailed(f"refused: {host} is a link-local/metadata address")
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    for info in infos:
-        address = str(info[4][0])
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return  # a literal address, already checked
+    except ValueError:
+        pass
+    for address in await _addresses(host, port):
         if targets.forbidden_address(address):
             raise CheckFailed(f"refused: {host} resolves to {address} (link-local/metadata)")
 
 
-async def _http(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
-    parts = urlsplit(spec.target)
-    await _refuse_forbidden(parts.hostname or "", parts.port or 443)
-    request = client.build_request(spec.method, spec.target, timeout=spec.timeout_s)
-    response = await client.send(request, stream=True, follow_redirects=spec.follow_redirects)
-    try:
-        body = b""
-        if spec.body_contains and spec.method != "HEAD":
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > BODY_LIMIT or spec.body_contains.encode() in body:
-                    break
-    finally:
-        await response.aclose()
+MAX_REDIRECTS = 5
+
+
+async def _http(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
+    url = spec.target
+    for _hop in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise CheckFailed(f"refused: redirect to a {parts.scheme or 'relative'} URL")
+        # Every hop is checked, so a redirect cannot lead to a metadata address.
+        await _refuse_forbidden(parts.hostname or "", parts.port or 443)
+        async with session.request(spec.method, url, allow_redirects=False) as response:
+            location = response.headers.get("Location")
+            if spec.follow_redirects and 300 <= response.status < 400 and location:
+                url = str(response.url.join(yarl.URL(location)))
+                continue
+            body = b""
+            if spec.body_contains and spec.method != "HEAD":
+                async for chunk in response.content.iter_chunked(65536):
+                    body += chunk
+                    if len(body) > BODY_LIMIT or spec.body_contains.encode() in body:
+                        break
+            status = response.status
+        break
+    else:
+        raise CheckFailed(f"more than {MAX_REDIRECTS} redirects")
     low, high = spec.expect
-    if not low <= response.status_code <= high:
+    if not low <= status <= high:
         expected = str(low) if low == high else f"{low}-{high}"
-        raise CheckFailed(f"status {response.status_code} (expected {expected})", response)
+        raise CheckFailed(f"status {status} (expected {expected})", status)
     if spec.body_contains and spec.body_contains.encode() not in body:
-        raise CheckFailed(f"body does not contain {spec.body_contains!r}", response)
-    return Outcome(ok=True, status_code=response.status_code)
+        raise CheckFailed(f"body does not contain {spec.body_contains!r}", status)
+    return Outcome(ok=True, status_code=status)
 
 
-async def _tcp(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+async def _tcp(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
     target = targets.parse_host_port(spec.target)
     await _refuse_forbidden(target.host, target.port)
     _reader, writer = await asyncio.open_connection(target.host, target.port)
@@ -97,7 +136,7 @@ async def _tcp(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
     return Outcome(ok=True)
 
 
-async def _postgres(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+async def _postgres(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
     params = targets.parse_postgres_dsn(spec.target)
     for host in (params.get("host") or "localhost").split(","):
         if not host.startswith("/"):
@@ -113,7 +152,7 @@ async def _postgres(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
     return Outcome(ok=True)
 
 
-async def _redis(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+async def _redis(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
     parts = urlsplit(spec.target)
     if parts.scheme != "unix":
         await _refuse_forbidden(parts.hostname or "", parts.port or 6379)
@@ -153,11 +192,11 @@ def _system_sample(spec: CheckSpec) -> Outcome:
     return Outcome(ok=True, warning=", ".join(warnings), details=details)
 
 
-async def _system(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+async def _system(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
     return await asyncio.to_thread(_system_sample, spec)
 
 
-RUNNERS: dict[str, Callable[[CheckSpec, httpx.AsyncClient], Awaitable[Outcome]]] = {
+RUNNERS: dict[str, Callable[[CheckSpec, aiohttp.ClientSession], Awaitable[Outcome]]] = {
     "http": _http,
     "tcp": _tcp,
     "postgres": _postgres,
@@ -194,8 +233,6 @@ def describe_error(exc: BaseException, spec: CheckSpec) -> str:
         text = "connection refused"
     elif isinstance(exc, socket.gaierror):
         text = f"cannot resolve host ({exc.strerror})"
-    elif isinstance(exc, httpx.TimeoutException):
-        text = f"timed out after {spec.timeout_s * 1000:.0f} ms"
     else:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if spec.kind in ("postgres", "redis") and spec.target:
@@ -203,7 +240,7 @@ def describe_error(exc: BaseException, spec: CheckSpec) -> str:
     return text[:480]
 
 
-async def _run_one(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
+async def _run_one(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
     started = time.perf_counter()
 
     def elapsed() -> float:
@@ -211,12 +248,11 @@ async def _run_one(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
 
     try:
         async with asyncio.timeout(spec.timeout_s):
-            outcome = await RUNNERS[spec.kind](spec, client)
+            outcome = await RUNNERS[spec.kind](spec, session)
     except TimeoutError:
         return Outcome(False, elapsed(), error=f"timed out after {spec.timeout_s * 1000:.0f} ms")
     except CheckFailed as failure:
-        response = failure.args[1] if len(failure.args) > 1 else None
-        status = response.status_code if isinstance(response, httpx.Response) else None
+        status = failure.args[1] if len(failure.args) > 1 else None
         return Outcome(False, elapsed(), status_code=status, error=str(failure.args[0]))
     except Exception as exc:
         return Outcome(False, elapsed(), error=describe_error(exc, spec))
@@ -226,9 +262,12 @@ async def _run_one(spec: CheckSpec, client: httpx.AsyncClient) -> Outcome:
 
 async def run_all(specs: list[CheckSpec]) -> dict[int, Outcome]:
     """Run every check at once; each result arrives within its own timeout."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
-    async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
-        outcomes = await asyncio.gather(*(_run_one(spec, client) for spec in specs))
+    _resolved.set({})
+    # aiohttp rather than httpx here: at 500 concurrent checks httpx spent ~0.5 ms of CPU
+    # per request (its pool scans every connection per request), aiohttp a fraction of it.
+    connector = aiohttp.TCPConnector(limit=0, force_close=True, ssl=ssl.create_default_context())
+    async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+        outcomes = await asyncio.gather(*(_run_one(spec, session) for spec in specs))
     return {spec.id: outcome for spec, outcome in zip(specs, outcomes, strict=True)}
 
 
