@@ -38,8 +38,8 @@ def setup_django() -> Path:
             cursor.execute(f'CREATE DATABASE "{name}"')
         from django.conf import settings
 
-        settings.DATABASES["default"]["NAME"] = name
         admin_db = connection.settings_dict["NAME"]
+        settings.DATABASES["default"]["NAME"] = name
         atexit.register(_drop_database, name, admin_db)
         connection.close()
         connection.settings_dict["NAME"] = name
@@ -49,13 +49,14 @@ def setup_django() -> Path:
 
 
 def _drop_database(name: str, admin_db: str) -> None:
-    from django.db import connection
+    import psycopg
+    from django.db import connections
 
-    connection.close()
-    connection.settings_dict["NAME"] = admin_db
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection.close()
+    connections.close_all()
+    params = connections["default"].get_connection_params()
+    params["dbname"] = admin_db
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def login_cookie(username: str) -> str:

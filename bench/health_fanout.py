@@ -94,7 +94,7 @@ def main() -> None:
                 nonlocal peak
                 while not done.is_set():
                     peak = max(peak, tree_rss(root))
-                    time.sleep(0.02)
+                    time.sleep(0.05)
 
             sampler = threading.Thread(target=sample)
             sampler.start()
@@ -104,7 +104,7 @@ def main() -> None:
                 run.refresh_from_db()
                 if run.is_finished:
                     break
-                time.sleep(0.02)
+                time.sleep(0.05)
             end_to_end = time.perf_counter() - requested
             done.set()
             sampler.join()

@@ -213,7 +213,7 @@ def health_run_execute(*, run_id: int) -> HealthRun | None:
     if not claimed:
         return None
     run = HealthRun.objects.get(pk=run_id)
-    checks = list(HealthCheck.objects.filter(pk__in=run.check_ids).select_related("service"))
+    checks = list(HealthCheck.objects.filter(pk__in=run.check_ids))
     specs = [_spec(c) for c in checks]
     budget = max((s.timeout_s for s in specs), default=0) + RUN_MARGIN_S
     try:
