@@ -39,10 +39,12 @@ run: setup
 TEST_DATABASE_URL := $(or $(DATABASE_URL),$(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgres://postgres@127.0.0.1:5432/prodbug))
 TEST_REDIS_URL := $(or $(REDIS_URL),$(shell redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG && echo redis://127.0.0.1:6379/15))
 
+TEST_VAR_DIR ?= $(CURDIR)/var/test
+
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PRODBUG_VAR_DIR=$(CURDIR)/var/test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	PRODBUG_VAR_DIR=$(TEST_VAR_DIR) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  DJANGO_ALLOW_ASYNC_UNSAFE=true \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 

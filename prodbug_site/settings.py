@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "services",
     "sessions.apps.SessionsConfig",
+    "flags",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # --- Prodbug ------------------------------------------------------------------------------
 PRODBUG_POLL_INTERVAL_S = env_int("PRODBUG_POLL_INTERVAL_S", 2, minimum=1)
 PRODBUG_HEALTH_INTERVAL_S = env_int("PRODBUG_HEALTH_INTERVAL_S", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["flag-expiries"] = {
+    "task": "flags.tasks.record_expired_overrides",
+    "schedule": 5.0,
+}
 CELERY_BEAT_SCHEDULE["health-recheck"] = {
     "task": "sessions.tasks.health_recheck_open_sessions",
     "schedule": float(PRODBUG_HEALTH_INTERVAL_S),

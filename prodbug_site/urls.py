@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from flags import ofrep
 from prodbug_site.api import api
 from prodbug_site.healthz import healthz
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("services/", include("services.urls")),
     path("healthz", healthz, name="healthz"),
+    path("ofrep/v1/evaluate/flags", ofrep.evaluate_flags, name="ofrep_bulk"),
+    path("ofrep/v1/evaluate/flags/<str:key>", ofrep.evaluate_flag, name="ofrep_flag"),
+    path("flags/", include("flags.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from services.actions import health_run_create
 from services.models import HealthCheck, HealthRun, Service
+from sessions import interventions
 from sessions.markdown import render_markdown
 from sessions.models import (
     ChecklistItem,
@@ -155,6 +156,10 @@ def session_set_status(
         session.resolved_at = None
         fields.append("resolved_at")
     session.save(update_fields=fields)
+    if status == Status.RESOLVED:
+        # Nothing a session switched on outlives it.
+        for kind in interventions.kinds():
+            kind.revert_all(session, actor)
     verb = "Reopened" if previous == Status.RESOLVED else "Status"
     event_record(
         session=session,

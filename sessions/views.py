@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import can_act
 from services import queries as service_queries
 from services.models import Service
-from sessions import actions, queries
+from sessions import actions, panels, queries
 from sessions.forms import ItemForm, NoteForm, SessionForm, StatusForm
 from sessions.models import ChecklistItem, DebugSession, Status
 from sessions.reports import report_filename, report_markdown
@@ -79,6 +79,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _get_session(session_id)
     ctx = _session_context(session, all_events=request.GET.get("events") == "all")
+    ctx.update(panels.context_for(session, request))
     return render(request, "sessions/detail.html", ctx)
 
 
@@ -96,6 +97,7 @@ def session_live(request: HttpRequest, session_id: int) -> HttpResponse:
     else:
         session = _get_session(session_id)
         ctx = _session_context(session, all_events=request.GET.get("events") == "all")
+        ctx.update(panels.context_for(session, request))
         response = render(request, "sessions/live.html", ctx)
     response["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True)

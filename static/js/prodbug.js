@@ -82,6 +82,19 @@
       el.textContent = (d ? d + "d " : "") + (d || h ? h + "h " : "") + pad(m) + "m";
     }
   }
+  // Countdowns of temporary switches: the server decides expiry, this only shows it.
+  function countdown() {
+    for (const el of document.querySelectorAll("time.countdown[data-expires]")) {
+      const left = Math.round((Date.parse(el.dataset.expires) - Date.now()) / 1000);
+      if (left <= 0) { el.textContent = "expiring…"; continue; }
+      const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+      el.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s) + " left";
+      el.classList.toggle("soon", left < 120);
+    }
+  }
+  setInterval(countdown, 1000);
+  document.addEventListener("DOMContentLoaded", countdown);
+  document.addEventListener("htmx:afterSettle", countdown);
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:afterSettle", tick);
   setInterval(tick, 30000);

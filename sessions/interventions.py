@@ -1,0 +1,35 @@
+"""Registry of the kinds of temporary production changes a session can make.
+
+`sessions` never imports the apps that make them (flags, log levels, …); each registers a
+kind here in its AppConfig.ready(), so resolving a session can switch all of them off.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from sessions.models import DebugSession
+
+
+@dataclass(frozen=True)
+class InterventionKind:
+    name: str
+    # Ends every still-active intervention of the session (inside the caller's transaction)
+    # and returns one line per intervention it ended.
+    revert_all: Callable[["DebugSession", "AbstractBaseUser | None"], list[str]]
+    # How many are still active (or awaiting a verified revert).
+    active_count: Callable[["DebugSession"], int]
+
+
+_kinds: dict[str, InterventionKind] = {}
+
+
+def register(kind: InterventionKind) -> None:
+    _kinds[kind.name] = kind
+
+
+def kinds() -> list[InterventionKind]:
+    return list(_kinds.values())
