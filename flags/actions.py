@@ -157,6 +157,7 @@ def override_create(
     duration_s: int = DEFAULT_OVERRIDE_S,
     reason: str = "",
 ) -> FlagOverride:
+    session = DebugSession.objects.select_for_update().get(pk=session.pk)
     if not session.is_open:
         raise ActionError("The session is resolved; reopen it to change flags.", field="session")
     if variant not in flag.variants:

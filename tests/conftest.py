@@ -34,10 +34,14 @@ def need(component: str, available: bool, reason: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    # Page fragments are cached by (session id, version); ids repeat across rolled-back tests.
+    # Page fragments are cached by (session id, version), the flag snapshot by the flags
+    # version: both numbers repeat across rolled-back tests, never in a real database.
     from django.core.cache import cache
 
+    from flags import evaluation
+
     cache.clear()
+    evaluation._snapshot = (-1, {})
 
 
 @pytest.fixture(autouse=True)
