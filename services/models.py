@@ -5,6 +5,11 @@ from django.utils import timezone
 from services import crypto, targets
 
 
+class LogLevelProtocol(models.TextChoices):
+    PRODBUG = "prodbug", "Prodbug (GET/POST /admin/log-level)"
+    SPRING = "spring-actuator", "Spring Boot Actuator (/actuator/loggers)"
+
+
 class Service(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -16,6 +21,9 @@ class Service(models.Model):
     )
     # Write-only: encrypted at rest, never rendered or returned.
     admin_token_encrypted = models.TextField(blank=True, editable=False)
+    log_level_protocol = models.CharField(
+        max_length=20, choices=LogLevelProtocol.choices, default=LogLevelProtocol.PRODBUG
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
