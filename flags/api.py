@@ -8,7 +8,8 @@ from ninja.errors import HttpError
 
 from accounts.roles import can_act, can_configure
 from flags import actions
-from flags.models import Flag, FlagOverride
+from flags.models import Flag, FlagOverride, LogLevelOverride
+from services.models import Service
 from sessions.actions import ActionError
 from sessions.models import DebugSession
 
@@ -46,7 +47,7 @@ class OverrideIn(Schema):
 
 
 class ExtendIn(Schema):
-    duration_s: int = Field(ge=60, le=24 * 3600)
+    duration_s: int = Field(ge=60, le=24 * 3600, description="Log levels: at most 4 h.")
 
 
 class OverrideOut(Schema):
@@ -195,3 +196,126 @@ def extend_override(request: HttpRequest, override_id: int, payload: ExtendIn) -
     except ActionError as exc:
         raise _bad(exc) from exc
     return OverrideOut.from_override(override)
+
+
+# --- Log-level overrides -----------------------------------------------------------------
+
+
+class LogLevelIn(Schema):
+    service: str
+    logger: str
+    level: str
+    duration_s: int = actions.DEFAULT_LOG_S
+    reason: str = Field("", max_length=500)
+
+
+class LogLevelOut(Schema):
+    id: int
+    session: int
+    service: str
+    logger: str
+    level: str
+    state: Literal["pending", "applied", "reverted", "failed", "revert_failed"]
+    partial: bool
+    previous_level: str | None
+    applied_at: datetime | None
+    expires_at: datetime
+    reverted_at: datetime | None
+    verified: bool
+    error: str
+    revert_attempts: int
+    handled: bool
+
+    @staticmethod
+    def from_override(o: LogLevelOverride) -> "LogLevelOut":
+        return LogLevelOut(
+            id=o.pk,
+            session=o.session_id,
+            service=o.service.slug,
+            logger=o.logger,
+            level=o.level,
+            state=o.state,  # type: ignore[arg-type]
+            partial=o.partial,
+            previous_level=o.previous_level,
+            applied_at=o.applied_at,
+            expires_at=o.expires_at,
+            reverted_at=o.reverted_at,
+            verified=o.verified,
+            error=o.error,
+            revert_attempts=o.revert_attempts,
+            handled=o.handled_at is not None,
+        )
+
+
+LOG_CHANGED = {200: LogLevelOut, 400: ErrorOut, 403: ErrorOut}
+
+
+@router.post(
+    "/sessions/{session_id}/log-level-overrides",
+    response={201: LogLevelOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def create_log_override(
+    request: HttpRequest, session_id: int, payload: LogLevelIn
+) -> Status[LogLevelOut]:
+    actor = _responder(request)
+    session = get_object_or_404(DebugSession, pk=session_id)
+    service = Service.objects.filter(slug=payload.service).first()
+    if service is None:
+        raise HttpError(400, f"service: no service {payload.service!r}.")
+    try:
+        override = actions.loglevel_create(
+            session=session,
+            service=service,
+            logger=payload.logger,
+            level=payload.level,
+            duration_s=payload.duration_s,
+            reason=payload.reason,
+            actor=actor,
+        )
+    except ActionError as exc:
+        raise _bad(exc) from exc
+    return Status(201, LogLevelOut.from_override(override))
+
+
+def _log_override(override_id: int) -> LogLevelOverride:
+    return get_object_or_404(
+        LogLevelOverride.objects.select_related("service", "session"), pk=override_id
+    )
+
+
+@router.get("/log-level-overrides/{override_id}", response=LogLevelOut)
+def get_log_override(request: HttpRequest, override_id: int) -> LogLevelOut:
+    return LogLevelOut.from_override(_log_override(override_id))
+
+
+@router.post("/log-level-overrides/{override_id}/revert", response=LOG_CHANGED)
+def revert_log_override(request: HttpRequest, override_id: int) -> LogLevelOut:
+    actor = _responder(request)
+    try:
+        o = actions.loglevel_revert_request(override=_log_override(override_id), actor=actor)
+    except ActionError as exc:
+        raise _bad(exc) from exc
+    return LogLevelOut.from_override(o)
+
+
+@router.post("/log-level-overrides/{override_id}/extend", response=LOG_CHANGED)
+def extend_log_override(request: HttpRequest, override_id: int, payload: ExtendIn) -> LogLevelOut:
+    actor = _responder(request)
+    try:
+        o = actions.loglevel_extend(
+            override=_log_override(override_id), duration_s=payload.duration_s, actor=actor
+        )
+    except ActionError as exc:
+        raise _bad(exc) from exc
+    return LogLevelOut.from_override(o)
+
+
+@router.post("/log-level-overrides/{override_id}/handled", response=LOG_CHANGED)
+def handled_log_override(request: HttpRequest, override_id: int) -> LogLevelOut:
+    actor = _responder(request)
+    o = _log_override(override_id)
+    try:
+        actions.loglevel_mark_handled(override=o, actor=actor)
+    except ActionError as exc:
+        raise _bad(exc) from exc
+    return LogLevelOut.from_override(_log_override(override_id))

@@ -86,3 +86,11 @@ class RuleForm(forms.Form):
     operator = forms.ChoiceField(choices=Operator.choices)
     values = forms.CharField(max_length=5000)
     variant = forms.CharField(max_length=100)
+
+
+class LogLevelForm(forms.Form):
+    service = forms.SlugField(max_length=100)
+    logger = forms.CharField(max_length=300)
+    level = forms.CharField(max_length=10)
+    duration_min = forms.IntegerField(min_value=1, max_value=240, initial=15)
+    reason = forms.CharField(max_length=500, required=False)

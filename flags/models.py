@@ -104,3 +104,71 @@ class FlagsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"flags v{self.version}"
+
+
+class LogLevelOverride(models.Model):
+    """A temporary log-level change on one logger of one service, made from a session.
+
+    pending → applied → reverted, or failed (never applied) / revert_failed (retried with
+    backoff until reverted, or marked handled by a responder). Each step is verified by
+    reading the level back from the service.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        APPLIED = "applied"
+        REVERTED = "reverted"
+        FAILED = "failed"
+        REVERT_FAILED = "revert_failed"
+
+    session = models.ForeignKey(
+        "debug_sessions.DebugSession", on_delete=models.CASCADE, related_name="log_overrides"
+    )
+    service = models.ForeignKey(
+        "services.Service", on_delete=models.PROTECT, related_name="log_overrides"
+    )
+    logger = models.CharField(max_length=200)
+    level = models.CharField(max_length=10)
+    # The configured level read before the change (None: inherited / Spring's null).
+    previous_level = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
+    previous_effective = models.CharField(max_length=10, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=15, choices=State.choices, default=State.PENDING)
+    partial = models.BooleanField(default=False, help_text="Read-backs answered mixed levels.")
+    verified = models.BooleanField(default=False, help_text="The revert was read back.")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revert_requested_at = models.DateTimeField(null=True, blank=True)
+    revert_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    revert_attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A worker holds the row while it talks to the service; others skip it until then.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "expires_at"], name="loglevel_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}:{self.logger}={self.level} ({self.state})"
+
+    @property
+    def is_live(self) -> bool:
+        """Switched on (or about to be) and not yet reverted."""
+        return self.state in (self.State.PENDING, self.State.APPLIED)
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state == self.State.REVERT_FAILED and self.handled_at is None

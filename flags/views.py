@@ -9,8 +9,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import can_act, can_configure
 from flags import actions, queries
-from flags.forms import EvaluateForm, ExtendForm, FlagForm, OverrideForm, RuleForm, parse_values
-from flags.models import Flag, FlagOverride, Operator
+from flags.forms import (
+    EvaluateForm,
+    ExtendForm,
+    FlagForm,
+    LogLevelForm,
+    OverrideForm,
+    RuleForm,
+    parse_values,
+)
+from flags.models import Flag, FlagOverride, LogLevelOverride, Operator
+from services.models import Service
 from sessions.actions import ActionError
 from sessions.models import DebugSession
 
@@ -20,6 +29,12 @@ PANEL = "flags/panel.html#interventions"
 def panel_context(session: DebugSession, request: HttpRequest | None = None) -> dict[str, Any]:
     return {
         "session": session,
+        "log_overrides": SimpleLazyObject(
+            lambda: list(session.log_overrides.select_related("service", "created_by"))
+        ),
+        "log_services": SimpleLazyObject(lambda: list(session.services.all())),
+        # Validated per service protocol when submitted.
+        "log_levels": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "TRACE", "WARN", "OFF"],
         "flag_overrides": SimpleLazyObject(lambda: list(queries.session_overrides(session))),
         "flags_all": SimpleLazyObject(lambda: list(Flag.objects.all())),
         "operators": Operator.choices,
@@ -91,6 +106,61 @@ def override_revert(request: HttpRequest, override_id: int) -> HttpResponse:
 @require_POST
 def override_extend(request: HttpRequest, override_id: int) -> HttpResponse:
     return _override_action(request, override_id, "extend")
+
+
+@require_POST
+def loglevel_new(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(DebugSession, pk=session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot change log levels.")
+    form = LogLevelForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ActionError(
+                "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()), field="form"
+            )
+        data = form.cleaned_data
+        service = Service.objects.filter(slug=data["service"], sessions=session).first()
+        if service is None:
+            raise ActionError("Choose one of the session's services.", field="service")
+        actions.loglevel_create(
+            session=session,
+            service=service,
+            logger=data["logger"],
+            level=data["level"],
+            duration_s=data["duration_min"] * 60,
+            reason=data["reason"],
+            actor=request.user,
+        )
+    except ActionError as exc:
+        return _panel(request, session, status=400, log_error=exc.message, log_form=form)
+    return _panel(request, session)
+
+
+@require_POST
+def loglevel_change(request: HttpRequest, override_id: int, verb: str) -> HttpResponse:
+    override = get_object_or_404(
+        LogLevelOverride.objects.select_related("session", "service"), pk=override_id
+    )
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot change log levels.")
+    try:
+        if verb == "revert":
+            actions.loglevel_revert_request(override=override, actor=request.user)
+        elif verb == "handled":
+            actions.loglevel_mark_handled(override=override, actor=request.user)
+        else:
+            form = ExtendForm(request.POST)
+            if not form.is_valid():
+                raise ActionError("Give 1–240 minutes.", field="minutes")
+            actions.loglevel_extend(
+                override=override, duration_s=form.cleaned_data["minutes"] * 60, actor=request.user
+            )
+    except ActionError as exc:
+        return _panel(request, override.session, status=400, log_error=exc.message)
+    if not request.htmx and verb == "handled":
+        return redirect(request.POST.get("next") or "sessions:list")
+    return _panel(request, override.session)
 
 
 @require_POST

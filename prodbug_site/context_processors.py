@@ -7,6 +7,16 @@ from accounts.roles import can_act, can_configure
 from prodbug_site.models import Heartbeat
 
 
+def _revert_failures() -> list[object]:
+    from flags.models import LogLevelOverride
+
+    return list(
+        LogLevelOverride.objects.filter(state="revert_failed", handled_at__isnull=True)
+        .select_related("service")
+        .order_by("id")[:10]
+    )
+
+
 def roles(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
@@ -15,4 +25,5 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         "poll_interval_s": settings.PRODBUG_POLL_INTERVAL_S,
         # A callable, so only full pages (which show the banner) pay for the query.
         "worker_stale": Heartbeat.is_stale,
+        "revert_failures": _revert_failures,
     }

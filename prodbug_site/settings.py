@@ -200,6 +200,13 @@ CELERY_BEAT_SCHEDULE["flag-expiries"] = {
     "task": "flags.tasks.record_expired_overrides",
     "schedule": 5.0,
 }
+PRODBUG_REVERT_SWEEP_S = env_int("PRODBUG_REVERT_SWEEP_S", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["log-level-reverts"] = {
+    "task": "flags.tasks.revert_due_log_levels",
+    "schedule": float(PRODBUG_REVERT_SWEEP_S),
+    # A late sweep is useless once the next one is due.
+    "options": {"expires": float(PRODBUG_REVERT_SWEEP_S)},
+}
 CELERY_BEAT_SCHEDULE["health-recheck"] = {
     "task": "sessions.tasks.health_recheck_open_sessions",
     "schedule": float(PRODBUG_HEALTH_INTERVAL_S),

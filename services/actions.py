@@ -12,7 +12,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from services import runners, targets
-from services.models import CheckKind, HealthCheck, HealthResult, HealthRun, Service
+from services.models import (
+    CheckKind,
+    HealthCheck,
+    HealthResult,
+    HealthRun,
+    LogLevelProtocol,
+    Service,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +61,7 @@ def service_create(
     affected_by_default: bool = False,
     admin_token: str | None = None,
     slug: str | None = None,
+    log_level_protocol: str = LogLevelProtocol.PRODBUG,
 ) -> Service:
     name = name.strip()
     if not name:
@@ -64,9 +72,12 @@ def service_create(
         raise ServiceError("Use lowercase letters, digits and hyphens.", field="slug")
     if slug and Service.objects.filter(slug=slug).exists():
         raise ServiceError(f"The slug {slug!r} is taken.", field="slug")
+    if log_level_protocol not in LogLevelProtocol.values:
+        raise ServiceError("Use prodbug or spring-actuator.", field="log_level_protocol")
     service = Service(
         name=name,
         slug=slug or _unique_slug(name),
+        log_level_protocol=log_level_protocol,
         base_url=_validate_base_url(base_url),
         description=description,
         owner_team=owner_team,
@@ -102,6 +113,11 @@ def service_update(*, service: Service, changes: dict[str, Any]) -> Service:
     if "affected_by_default" in changes:
         service.affected_by_default = bool(changes["affected_by_default"])
         fields.append("affected_by_default")
+    if "log_level_protocol" in changes:
+        if changes["log_level_protocol"] not in LogLevelProtocol.values:
+            raise ServiceError("Use prodbug or spring-actuator.", field="log_level_protocol")
+        service.log_level_protocol = changes["log_level_protocol"]
+        fields.append("log_level_protocol")
     if "admin_token" in changes:
         service.set_admin_token(str(changes["admin_token"] or ""))
         fields.append("admin_token_encrypted")

@@ -48,6 +48,7 @@ class ServiceOut(Schema):
     owner_team: str
     affected_by_default: bool
     admin_token_set: bool
+    log_level_protocol: Literal["prodbug", "spring-actuator"]
     checks: list[CheckOut]
 
     @staticmethod
@@ -60,6 +61,7 @@ class ServiceOut(Schema):
             owner_team=service.owner_team,
             affected_by_default=service.affected_by_default,
             admin_token_set=service.has_admin_token,
+            log_level_protocol=service.log_level_protocol,  # type: ignore[arg-type]
             checks=[CheckOut.from_check(c) for c in service.checks.all()],
         )
 
@@ -72,6 +74,7 @@ class ServiceIn(Schema):
     owner_team: str = Field("", max_length=100)
     affected_by_default: bool = False
     admin_token: str | None = Field(None, max_length=500, description="Write-only.")
+    log_level_protocol: Literal["prodbug", "spring-actuator"] = "prodbug"
 
 
 class ServicePatch(Schema):
@@ -81,6 +84,7 @@ class ServicePatch(Schema):
     owner_team: str | None = Field(None, max_length=100)
     affected_by_default: bool | None = None
     admin_token: str | None = Field(None, max_length=500, description="Write-only; null clears.")
+    log_level_protocol: Literal["prodbug", "spring-actuator"] | None = None
 
 
 class CheckIn(Schema):
@@ -160,7 +164,7 @@ def patch_service(request: HttpRequest, slug: str, payload: ServicePatch) -> Ser
     _require_admin(request)
     service = _service(slug)
     changes = {k: getattr(payload, k) for k in payload.model_fields_set}
-    for key in ("name", "base_url", "affected_by_default"):
+    for key in ("name", "base_url", "affected_by_default", "log_level_protocol"):
         if key in changes and changes[key] is None:
             raise HttpError(400, f"{key}: may not be null.")
     try:

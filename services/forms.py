@@ -1,6 +1,6 @@
 from django import forms
 
-from services.models import CheckKind
+from services.models import CheckKind, LogLevelProtocol
 
 
 class ServiceForm(forms.Form):
@@ -9,6 +9,9 @@ class ServiceForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     owner_team = forms.CharField(max_length=100, required=False)
     affected_by_default = forms.BooleanField(required=False)
+    log_level_protocol = forms.ChoiceField(
+        choices=LogLevelProtocol.choices, initial=LogLevelProtocol.PRODBUG, required=False
+    )
     admin_token = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),

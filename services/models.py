@@ -25,12 +25,20 @@ class Service(models.Model):
         max_length=20, choices=LogLevelProtocol.choices, default=LogLevelProtocol.PRODBUG
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Profiling target: the agent (Celery queue `profiling.<agent>`) on the process's host, and
+    # how that agent finds the process: {"pid": N} | {"pid_file": path} | {"cmdline_regex": re}.
+    agent = models.CharField(max_length=50, default="local")
+    process_selector = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def can_profile(self) -> bool:
+        return bool(self.process_selector)
 
     @property
     def has_admin_token(self) -> bool:

@@ -2,7 +2,6 @@
 by its own timeout, so a slow or silent target never delays the others."""
 
 import asyncio
-import concurrent.futures
 import contextlib
 import contextvars
 import errno
@@ -22,6 +21,7 @@ import psycopg
 import redis.asyncio as aioredis
 import yarl
 
+from prodbug_site.aio import run_sync
 from services import targets
 
 BODY_LIMIT = 1_000_000
@@ -272,17 +272,5 @@ async def run_all(specs: list[CheckSpec]) -> dict[int, Outcome]:
 
 
 def run_checks(specs: list[CheckSpec], *, budget_s: float) -> dict[int, Outcome]:
-    """Run the checks from synchronous code (a Celery task), within `budget_s` overall.
-
-    When the calling thread already runs an event loop, the checks get a thread and an
-    event loop of their own rather than failing."""
-
-    def run() -> dict[int, Outcome]:
-        return asyncio.run(asyncio.wait_for(run_all(specs), budget_s))
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return run()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
+    """Run the checks from synchronous code (a Celery task), within `budget_s` overall."""
+    return run_sync(lambda: asyncio.wait_for(run_all(specs), budget_s))

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import can_configure
 from services import actions, queries
 from services.forms import CheckForm, ServiceForm
-from services.models import HealthCheck, Service
+from services.models import HealthCheck, LogLevelProtocol, Service
 
 
 def _form_error(form: ServiceForm | CheckForm, exc: actions.ServiceError) -> None:
@@ -38,6 +38,7 @@ def service_new(request: HttpRequest) -> HttpResponse:
                 owner_team=data["owner_team"],
                 affected_by_default=data["affected_by_default"],
                 admin_token=data["admin_token"] or None,
+                log_level_protocol=data["log_level_protocol"] or LogLevelProtocol.PRODBUG,
             )
             return redirect("services:detail", slug=service.slug)
         except actions.ServiceError as exc:
@@ -53,11 +54,19 @@ def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponseForbidden("Only admins edit services.")
     initial = {
         f: getattr(service, f)
-        for f in ("name", "base_url", "description", "owner_team", "affected_by_default")
+        for f in (
+            "name",
+            "base_url",
+            "description",
+            "owner_team",
+            "affected_by_default",
+            "log_level_protocol",
+        )
     }
     form = ServiceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changes = {k: form.cleaned_data[k] for k in initial}
+        changes["log_level_protocol"] = changes["log_level_protocol"] or LogLevelProtocol.PRODBUG
         if form.cleaned_data["clear_admin_token"]:
             changes["admin_token"] = ""
         elif form.cleaned_data["admin_token"]:

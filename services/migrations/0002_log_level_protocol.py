@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('services', '0001_initial'),
+        ("services", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='service',
-            name='log_level_protocol',
-            field=models.CharField(choices=[('prodbug', 'Prodbug (GET/POST /admin/log-level)'), ('spring-actuator', 'Spring Boot Actuator (/actuator/loggers)')], default='prodbug', max_length=20),
+            model_name="service",
+            name="log_level_protocol",
+            field=models.CharField(
+                choices=[
+                    ("prodbug", "Prodbug (GET/POST /admin/log-level)"),
+                    ("spring-actuator", "Spring Boot Actuator (/actuator/loggers)"),
+                ],
+                default="prodbug",
+                max_length=20,
+            ),
         ),
     ]
