@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 
@@ -126,23 +127,22 @@ def _database_url_for_worker() -> str:
     return f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker(
-    transactional_db: None, django_db_serialized_rollback: None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A real prefork worker on the configured broker, stopped after the test."""
+@contextmanager
+def running_worker(*args: str, name: str = "test") -> Iterator[subprocess.Popen[bytes]]:
+    """A real prefork worker on the configured broker (extra `args`, e.g. `-Q queue`), on the
+    test database, stopped on exit."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url_for_worker(),
         "PRODBUG_VAR_DIR": str(settings.VAR_DIR),
         "LOG_LEVEL": "INFO",
     }
-    log_path = Path(settings.VAR_DIR) / f"worker-{os.getpid()}.log"
+    log_path = Path(settings.VAR_DIR) / f"worker-{name}-{os.getpid()}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "prodbug_site", "worker", "--pool", "prefork",
              "--concurrency", "2", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-             "-n", f"test-{os.getpid()}@%h"],
+             "-n", f"{name}-{os.getpid()}@%h", *args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -157,6 +157,42 @@ def celery_worker(
         need("worker", False, f"worker not ready in 30 s: {log_path.read_text()[-2000:]}")
     try:
         yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def celery_worker(
+    transactional_db: None, django_db_serialized_rollback: None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real prefork worker on the default queue, stopped after the test."""
+    with running_worker() as proc:
+        yield proc
+
+
+@pytest.fixture
+def celery_beat(celery_worker: subprocess.Popen[bytes], tmp_path: Path) -> Iterator[None]:
+    """Real Celery beat beside the worker, with a 1 s log-level sweeper."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_worker(),
+        "PRODBUG_VAR_DIR": str(settings.VAR_DIR),
+        "PRODBUG_REVERT_SWEEP_S": "1",
+    }
+    log_path = tmp_path / "beat.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "prodbug_site", "beat", "--loglevel", "INFO",
+             "--schedule", str(tmp_path / "beat-schedule")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield
     finally:
         proc.terminate()
         try:
