@@ -7,7 +7,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error \
  && mkdir -p static/vendor \
- && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+ && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js \
+ && cp -r node_modules/speedscope/dist/release static/vendor/speedscope
 
 # --- Application ----------------------------------------------------------------------------
 FROM python:3.12-slim
@@ -32,7 +33,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && rm /tmp/requirements.txt
 
 COPY . .
-COPY --from=assets /src/static/vendor/htmx.min.js static/vendor/htmx.min.js
+COPY --from=assets /src/static/vendor/ static/vendor/
 
 # Static files go to /app/var/staticfiles (STATIC_ROOT is in the code tree; WhiteNoise serves
 # them). A throwaway SECRET_KEY keeps settings from writing a key file into the image, and

@@ -21,6 +21,8 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/.built: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	rm -rf static/vendor/speedscope
+	cp -r node_modules/speedscope/dist/release static/vendor/speedscope
 	@touch $@
 
 static: static/vendor/.built $(BIN)/.installed

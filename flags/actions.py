@@ -3,6 +3,7 @@ the session timeline in the same transaction."""
 
 import asyncio
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -504,7 +505,21 @@ def _restore_target(o: LogLevelOverride) -> tuple[str | None, str]:
     return o.previous_level, o.previous_effective or (o.previous_level or "")
 
 
-def loglevel_revert_due() -> int:
+def loglevel_settle(*, session: DebugSession, deadline: float) -> None:
+    """Resolution: revert this session's requested overrides now and wait (until the
+    monotonic `deadline`) for any a sweeper is already reverting."""
+    loglevel_revert_due(session=session)
+    while time.monotonic() < deadline:
+        busy = LogLevelOverride.objects.filter(
+            session=session, state="applied", revert_requested_at__isnull=False
+        )
+        if not busy.exists():
+            return
+        time.sleep(0.2)
+        loglevel_revert_due(session=session)
+
+
+def loglevel_revert_due(*, session: DebugSession | None = None) -> int:
     """Beat: revert every applied override that expired or was asked to end, and retry
     failed reverts whose backoff is over. Claims each row first: two sweepers never revert
     the same row twice. Returns how many it reverted."""
@@ -518,7 +533,10 @@ def loglevel_revert_due() -> int:
         Q(state="applied", expires_at__lte=now)
         | Q(state="applied", revert_requested_at__isnull=False)
         | Q(state="revert_failed", handled_at__isnull=True, next_attempt_at__lte=now)
-    ).values_list("pk", flat=True)
+    )
+    if session is not None:
+        due = due.filter(session=session)
+    due = due.values_list("pk", flat=True)
     claimed = [o for pk in due if (o := _claim(pk, "applied", "revert_failed")) is not None]
     if not claimed:
         return 0

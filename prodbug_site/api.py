@@ -65,12 +65,14 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 def register_routers() -> None:
     from flags.api import router as flags_router
+    from profiling.api import router as profiling_router
     from services.api import router as services_router
     from sessions.api import router as sessions_router
 
     api.add_router("/sessions", sessions_router)
     api.add_router("", services_router)
     api.add_router("", flags_router)
+    api.add_router("", profiling_router)
 
 
 register_routers()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "services",
     "sessions.apps.SessionsConfig",
     "flags",
+    "profiling",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # --- Prodbug ------------------------------------------------------------------------------
 PRODBUG_POLL_INTERVAL_S = env_int("PRODBUG_POLL_INTERVAL_S", 2, minimum=1)
 PRODBUG_HEALTH_INTERVAL_S = env_int("PRODBUG_HEALTH_INTERVAL_S", 60, minimum=5)
+# Global trace links when no link template is defined in the admin.
+PRODBUG_GRAFANA_URL = env_str("PRODBUG_GRAFANA_URL")
+PRODBUG_GRAFANA_LOKI_UID = env_str("PRODBUG_GRAFANA_LOKI_UID")
+PRODBUG_GRAFANA_TEMPO_UID = env_str("PRODBUG_GRAFANA_TEMPO_UID")
+PRODBUG_JAEGER_URL = env_str("PRODBUG_JAEGER_URL")
 CELERY_BEAT_SCHEDULE["flag-expiries"] = {
     "task": "flags.tasks.record_expired_overrides",
     "schedule": 5.0,
@@ -210,6 +216,18 @@ CELERY_BEAT_SCHEDULE["log-level-reverts"] = {
 CELERY_BEAT_SCHEDULE["health-recheck"] = {
     "task": "sessions.tasks.health_recheck_open_sessions",
     "schedule": float(PRODBUG_HEALTH_INTERVAL_S),
+}
+# Profiling: each run goes to the queue of the agent on its target's host (`profiling.<agent>`,
+# chosen per run); this route only catches a bare .delay() so it never lands on the default queue.
+CELERY_TASK_ROUTES = {"profiling.tasks.profile_run": {"queue": "profiling.local"}}
+PRODBUG_PROFILE_MAX_CONCURRENT = env_int("PRODBUG_PROFILE_MAX_CONCURRENT", 2, minimum=1)
+# A run no agent has picked up by then fails with a hint (is the profiler worker running?).
+PRODBUG_PROFILE_QUEUE_TIMEOUT_S = env_int("PRODBUG_PROFILE_QUEUE_TIMEOUT_S", 120, minimum=10)
+# The py-spy executable; empty: the one installed beside Python, else on PATH.
+PRODBUG_PYSPY = env_str("PRODBUG_PYSPY")
+CELERY_BEAT_SCHEDULE["profiling-stale"] = {
+    "task": "profiling.tasks.profile_fail_stale",
+    "schedule": 15.0,
 }
 
 # --- Logging ------------------------------------------------------------------------------

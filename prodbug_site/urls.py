@@ -17,6 +17,7 @@ urlpatterns = [
     path("ofrep/v1/evaluate/flags", ofrep.evaluate_flags, name="ofrep_bulk"),
     path("ofrep/v1/evaluate/flags/<str:key>", ofrep.evaluate_flag, name="ofrep_flag"),
     path("flags/", include("flags.urls")),
+    path("profiles/", include("profiling.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

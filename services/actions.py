@@ -1,7 +1,9 @@
 """Writes to the service registry and the execution of health runs."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
 import structlog
@@ -51,6 +53,51 @@ def _validate_base_url(value: str) -> str:
         raise ServiceError(str(exc), field="base_url") from exc
 
 
+_AGENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+MAX_SELECTOR_REGEX = 200
+
+
+def _validate_agent(value: object) -> str:
+    # It becomes part of a Celery queue name: `profiling.<agent>`.
+    if not isinstance(value, str) or not _AGENT.match(value):
+        raise ServiceError(
+            "Use 1–50 lowercase letters, digits, '-' or '_' (the agent's queue is "
+            "profiling.<agent>).",
+            field="agent",
+        )
+    return value
+
+
+def _validate_selector(value: object) -> dict[str, object]:
+    """{} (no profiling target) or exactly one of {"pid": N}, {"pid_file": "/abs/path"},
+    {"cmdline_regex": "..."}; resolved on the agent's host when a profile runs."""
+    if value is None or value == {}:
+        return {}
+    usage = 'Give one of {"pid": N}, {"pid_file": "/path"}, {"cmdline_regex": "..."}.'
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ServiceError(usage, field="process_selector")
+    kind, item = next(iter(value.items()))
+    if kind == "pid":
+        if isinstance(item, bool) or not isinstance(item, int) or item <= 0:
+            raise ServiceError("pid must be a positive integer.", field="process_selector")
+    elif kind == "pid_file":
+        if not isinstance(item, str) or not PurePosixPath(item).is_absolute() or len(item) > 500:
+            raise ServiceError("pid_file must be an absolute path.", field="process_selector")
+    elif kind == "cmdline_regex":
+        if not isinstance(item, str) or not item or len(item) > MAX_SELECTOR_REGEX:
+            raise ServiceError(
+                f"cmdline_regex must be 1–{MAX_SELECTOR_REGEX} characters.",
+                field="process_selector",
+            )
+        try:
+            re.compile(item)
+        except re.error as exc:
+            raise ServiceError(f"cmdline_regex: {exc}.", field="process_selector") from exc
+    else:
+        raise ServiceError(usage, field="process_selector")
+    return {kind: item}
+
+
 @transaction.atomic
 def service_create(
     *,
@@ -62,6 +109,8 @@ def service_create(
     admin_token: str | None = None,
     slug: str | None = None,
     log_level_protocol: str = LogLevelProtocol.PRODBUG,
+    agent: str = "local",
+    process_selector: dict[str, object] | None = None,
 ) -> Service:
     name = name.strip()
     if not name:
@@ -82,6 +131,8 @@ def service_create(
         description=description,
         owner_team=owner_team,
         affected_by_default=affected_by_default,
+        agent=_validate_agent(agent),
+        process_selector=_validate_selector(process_selector),
     )
     if admin_token:
         service.set_admin_token(admin_token)
@@ -118,6 +169,12 @@ def service_update(*, service: Service, changes: dict[str, Any]) -> Service:
             raise ServiceError("Use prodbug or spring-actuator.", field="log_level_protocol")
         service.log_level_protocol = changes["log_level_protocol"]
         fields.append("log_level_protocol")
+    if "agent" in changes:
+        service.agent = _validate_agent(changes["agent"])
+        fields.append("agent")
+    if "process_selector" in changes:
+        service.process_selector = _validate_selector(changes["process_selector"])
+        fields.append("process_selector")
     if "admin_token" in changes:
         service.set_admin_token(str(changes["admin_token"] or ""))
         fields.append("admin_token_encrypted")

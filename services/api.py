@@ -1,4 +1,4 @@
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -12,6 +12,10 @@ from services.models import HealthCheck, HealthRun, Service
 router = Router(tags=["services"])
 
 KindName = Literal["http", "tcp", "postgres", "redis", "system"]
+SELECTOR_HELP = (
+    'How the agent finds the process to profile: {"pid": N}, {"pid_file": "/abs/path"} or '
+    '{"cmdline_regex": "..."} (must match exactly one process on the agent\'s host).'
+)
 
 
 class CheckOut(Schema):
@@ -49,6 +53,8 @@ class ServiceOut(Schema):
     affected_by_default: bool
     admin_token_set: bool
     log_level_protocol: Literal["prodbug", "spring-actuator"]
+    agent: str
+    process_selector: dict[str, Any]
     checks: list[CheckOut]
 
     @staticmethod
@@ -62,6 +68,8 @@ class ServiceOut(Schema):
             affected_by_default=service.affected_by_default,
             admin_token_set=service.has_admin_token,
             log_level_protocol=service.log_level_protocol,  # type: ignore[arg-type]
+            agent=service.agent,
+            process_selector=service.process_selector,
             checks=[CheckOut.from_check(c) for c in service.checks.all()],
         )
 
@@ -75,6 +83,8 @@ class ServiceIn(Schema):
     affected_by_default: bool = False
     admin_token: str | None = Field(None, max_length=500, description="Write-only.")
     log_level_protocol: Literal["prodbug", "spring-actuator"] = "prodbug"
+    agent: str = Field("local", description="Profiling agent (queue profiling.<agent>).")
+    process_selector: dict[str, Any] | None = Field(None, description=SELECTOR_HELP)
 
 
 class ServicePatch(Schema):
@@ -85,6 +95,8 @@ class ServicePatch(Schema):
     affected_by_default: bool | None = None
     admin_token: str | None = Field(None, max_length=500, description="Write-only; null clears.")
     log_level_protocol: Literal["prodbug", "spring-actuator"] | None = None
+    agent: str | None = None
+    process_selector: dict[str, Any] | None = Field(None, description=SELECTOR_HELP + " {} clears.")
 
 
 class CheckIn(Schema):
@@ -164,7 +176,7 @@ def patch_service(request: HttpRequest, slug: str, payload: ServicePatch) -> Ser
     _require_admin(request)
     service = _service(slug)
     changes = {k: getattr(payload, k) for k in payload.model_fields_set}
-    for key in ("name", "base_url", "affected_by_default", "log_level_protocol"):
+    for key in ("name", "base_url", "affected_by_default", "log_level_protocol", "agent"):
         if key in changes and changes[key] is None:
             raise HttpError(400, f"{key}: may not be null.")
     try:

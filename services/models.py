@@ -162,3 +162,36 @@ class HealthResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.health_check_id}: {'ok' if self.ok else 'fail'}"
+
+
+class LinkKind(models.TextChoices):
+    LOKI = "grafana-loki", "Grafana Explore: Loki logs"
+    TEMPO = "grafana-tempo", "Grafana Explore: Tempo trace"
+    JAEGER = "jaeger", "Jaeger"
+    CUSTOM = "custom", "Custom URL template"
+
+
+class LinkTemplate(models.Model):
+    """How a trace id becomes a deep link. Global when `service` is empty; a service's own
+    template of the same kind replaces the global one for that service."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="link_templates"
+    )
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    label = models.CharField(max_length=60, blank=True)
+    base_url = models.URLField(max_length=300, help_text="e.g. https://grafana.example.com")
+    datasource_uid = models.CharField(max_length=100, blank=True, help_text="Grafana kinds")
+    template = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Loki: the LogQL query; custom: the URL. Placeholders: {trace_id} {span_id} "
+        "{service} {from_ms} {to_ms} {base_url}",
+    )
+    window_minutes = models.PositiveIntegerField(default=30)
+
+    class Meta:
+        ordering = ["service__name", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.service or 'global'} {self.kind}"

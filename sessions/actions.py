@@ -1,6 +1,8 @@
 """Every write to a debug session: one transaction, one timeline event, typed keyword args."""
 
+import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,16 +12,18 @@ from django.utils import timezone
 
 from services.actions import health_run_create
 from services.models import HealthCheck, HealthRun, Service
-from sessions import interventions
+from sessions import evidence, interventions, traces
 from sessions.markdown import render_markdown
 from sessions.models import (
     ChecklistItem,
     ChecklistTemplate,
     DebugSession,
+    FollowUp,
     ItemState,
     Severity,
     Status,
     TimelineEvent,
+    TraceRef,
 )
 
 
@@ -66,6 +70,8 @@ def event_record(
     )
     if actor is not None and actor.is_authenticated:
         session.participants.add(actor)
+    if kind != "item.auto":  # any change may be the evidence an item waits for
+        _autotick_after_commit(session.pk)
     return event
 
 
@@ -190,6 +196,7 @@ def item_update(
     wins, for API clients that do not send a version)."""
     if change.state is not None and change.state not in ItemState.values:
         raise ActionError(f"Unknown state {change.state!r}.", field="state")
+    _require_open(item.session, "change the checklist")
     current = (
         ChecklistItem.objects.select_for_update(of=("self",))
         .select_related("assignee")
@@ -204,6 +211,9 @@ def item_update(
     messages: list[str] = []
     if change.state is not None and change.state != current.state:
         updates["state"] = change.state
+        if current.auto_done and current.state == ItemState.DONE:
+            # A human disagrees with the evidence: leave the item to humans from now on.
+            updates.update(auto_done=False, auto_suppressed=True)
         if change.state == ItemState.DONE:
             updates.update(done_by=actor, done_at=timezone.now())
         elif current.state == ItemState.DONE:
@@ -251,6 +261,7 @@ def session_add_note(*, session: DebugSession, actor: AbstractBaseUser, text: st
     text = text.strip()
     if not text:
         raise ActionError("A note cannot be empty.", field="text")
+    _require_open(session, "add notes")
     if len(text) > 20_000:
         raise ActionError("A note is limited to 20,000 characters.", field="text")
     return event_record(
@@ -265,6 +276,7 @@ def session_add_note(*, session: DebugSession, actor: AbstractBaseUser, text: st
 def session_set_services(
     *, session: DebugSession, services: list[Service], actor: AbstractBaseUser
 ) -> DebugSession:
+    _require_open(session, "change the affected services")
     before = set(session.services.values_list("slug", flat=True))
     after = {s.slug for s in services}
     if before == after:
@@ -289,6 +301,8 @@ def session_health_run_start(
     *, session: DebugSession, actor: AbstractBaseUser | None, periodic: bool = False
 ) -> HealthRun:
     """Queue one run over every check of the session's services (executed by a worker)."""
+    if not periodic:
+        _require_open(session, "run health checks")
     checks = list(HealthCheck.objects.filter(service__sessions=session).select_related("service"))
     if not checks:
         raise ActionError(
@@ -344,3 +358,216 @@ def session_health_record(*, session: DebugSession, run: HealthRun) -> None:
             message=f"{result.health_check.label}: {state}",
             data={"run": run.pk, "check": result.health_check_id, "ok": result.ok},
         )
+
+
+# --- Read-only once resolved ------------------------------------------------------------
+
+
+def _require_open(session: DebugSession, what: str) -> None:
+    if DebugSession.objects.filter(pk=session.pk, status=Status.RESOLVED).exists():
+        raise ActionError(f"The session is resolved; reopen it to {what}.", field="session")
+
+
+# --- Traces, findings, follow-ups ---------------------------------------------------------
+
+
+@transaction.atomic
+def trace_add(
+    *,
+    session: DebugSession,
+    actor: AbstractBaseUser,
+    traceparent: str = "",
+    trace_id: str = "",
+    span_id: str = "",
+    service: Service | None = None,
+    note: str = "",
+) -> TraceRef:
+    _require_open(session, "record traces")
+    try:
+        parsed = traces.parse(traceparent=traceparent, trace_id=trace_id, span_id=span_id)
+    except traces.TraceError as exc:
+        raise ActionError(str(exc), field="traceparent" if traceparent else "trace_id") from exc
+    ref = TraceRef.objects.create(
+        session=session,
+        trace_id=parsed.trace_id,
+        span_id=parsed.span_id,
+        service=service,
+        note=note.strip()[:500],
+        created_by=actor,
+    )
+    event_record(
+        session=session,
+        kind="trace.added",
+        actor=actor,
+        message=f"Trace {parsed.trace_id}"
+        + (f" span {parsed.span_id}" if parsed.span_id else "")
+        + (f" on {service.name}" if service else "")
+        + (f": {ref.note}" if ref.note else ""),
+        data={"trace": ref.pk, "trace_id": parsed.trace_id},
+    )
+    return ref
+
+
+def trace_opened(*, ref: TraceRef) -> None:
+    """A responder followed a link: evidence that logs and traces were correlated."""
+    if ref.opened_at is None:
+        TraceRef.objects.filter(pk=ref.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+        transaction.on_commit(lambda: session_autotick(session_id=ref.session_id))
+
+
+@transaction.atomic
+def findings_set(*, session: DebugSession, actor: AbstractBaseUser, text: str) -> DebugSession:
+    text = text.strip()
+    if len(text) > 50_000:
+        raise ActionError("Findings are limited to 50,000 characters.", field="findings")
+    if text == session.findings:
+        return session
+    DebugSession.objects.filter(pk=session.pk).update(
+        findings=text, findings_html=render_markdown(text)
+    )
+    session.refresh_from_db()
+    event_record(
+        session=session,
+        kind="findings.updated",
+        actor=actor,
+        message="Findings updated" if text else "Findings cleared",
+        data={"length": len(text)},
+    )
+    return session
+
+
+@transaction.atomic
+def followup_add(
+    *,
+    session: DebugSession,
+    actor: AbstractBaseUser,
+    title: str,
+    owner: AbstractBaseUser | None = None,
+    due: date | None = None,
+    url: str = "",
+) -> FollowUp:
+    title = title.strip()
+    if not title:
+        raise ActionError("A follow-up needs a title.", field="title")
+    if url and not url.startswith(("http://", "https://")):
+        raise ActionError("The link must be an http(s) URL.", field="url")
+    follow_up = FollowUp.objects.create(
+        session=session, title=title[:200], owner=owner, due=due, url=url, created_by=actor
+    )
+    event_record(
+        session=session,
+        kind="followup.added",
+        actor=actor,
+        message=f"Follow-up: {follow_up.title}"
+        + (f" (owner {_name(owner)})" if owner else "")
+        + (f", due {due:%Y-%m-%d}" if due else ""),
+        data={"follow_up": follow_up.pk},
+    )
+    return follow_up
+
+
+@transaction.atomic
+def followup_set_state(*, follow_up: FollowUp, actor: AbstractBaseUser, state: str) -> FollowUp:
+    if state not in FollowUp.State.values:
+        raise ActionError(f"Unknown state {state!r}.", field="state")
+    if state == follow_up.state:
+        return follow_up
+    FollowUp.objects.filter(pk=follow_up.pk).update(state=state)
+    follow_up.state = state
+    event_record(
+        session=follow_up.session,
+        kind="followup.state",
+        actor=actor,
+        message=f"Follow-up “{follow_up.title}” → {follow_up.get_state_display()}",
+        data={"follow_up": follow_up.pk, "state": state},
+    )
+    return follow_up
+
+
+# --- Resolution ---------------------------------------------------------------------------
+
+RESOLVE_WAIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Resolution:
+    ended: list[str]
+    remaining: list[str]
+
+
+def session_resolve(
+    *, session: DebugSession, actor: AbstractBaseUser, wait_s: float = RESOLVE_WAIT_S
+) -> Resolution:
+    """Resolve, switch off everything the session switched on, wait (bounded) for the
+    verified reverts, and record what could not be cleaned up."""
+    with transaction.atomic():
+        session = DebugSession.objects.select_for_update().get(pk=session.pk)
+        if session.status == Status.RESOLVED:
+            raise ActionError("The session is already resolved.", field="status")
+        ended = [line for kind in interventions.kinds()
+                 for line in kind.revert_all(session, actor)]  # fmt: skip
+        session_set_status(session=session, status=Status.RESOLVED, actor=actor)
+    deadline = time.monotonic() + wait_s
+    for kind in interventions.kinds():
+        if kind.settle is not None:
+            kind.settle(session, deadline)
+    remaining = [line for kind in interventions.kinds() for line in kind.remaining(session)]
+    with transaction.atomic():
+        if remaining:
+            message = "Resolution clean-up incomplete — " + "; ".join(remaining)
+        elif ended:
+            message = f"Resolution clean-up: {len(ended)} intervention(s) switched off and verified"
+        else:
+            message = "Resolution clean-up: nothing was left switched on"
+        event_record(
+            session=session, kind="session.cleanup", actor=actor, message=message,
+            data={"ended": ended, "remaining": remaining},
+        )  # fmt: skip
+    session_autotick(session_id=session.pk)
+    return Resolution(ended=ended, remaining=remaining)
+
+
+# --- Automatic checklist items ---------------------------------------------------------------
+
+
+def session_autotick(*, session_id: int) -> list[ChecklistItem]:
+    """Tick every open item whose evidence now exists; each tick names its evidence on the
+    timeline. Items a human unticked after an auto-tick stay as the human left them."""
+    pending = list(
+        ChecklistItem.objects.filter(
+            session_id=session_id,
+            state__in=[ItemState.TODO, ItemState.DOING],
+            auto_suppressed=False,
+        ).exclude(auto_rule="")
+    )
+    if not pending:
+        return []
+    session = DebugSession.objects.get(pk=session_id)
+    found: dict[str, str | None] = {}
+    ticked = []
+    for item in pending:
+        check = evidence.rule(item.auto_rule)
+        if check is None:
+            continue
+        if item.auto_rule not in found:
+            found[item.auto_rule] = check(session)
+        proof = found[item.auto_rule]
+        if not proof:
+            continue
+        with transaction.atomic():
+            updated = ChecklistItem.objects.filter(pk=item.pk, version=item.version).update(
+                state=ItemState.DONE, done_at=timezone.now(), done_by=None, auto_done=True,
+                version=F("version") + 1,
+            )  # fmt: skip
+            if updated:
+                event_record(
+                    session=session, kind="item.auto",
+                    message=f"Auto-ticked “{item.title}” — evidence: {proof}",
+                    data={"item": item.pk, "rule": item.auto_rule, "evidence": proof},
+                )  # fmt: skip
+                ticked.append(item)
+    return ticked
+
+
+def _autotick_after_commit(session_id: int) -> None:
+    transaction.on_commit(lambda: session_autotick(session_id=session_id))

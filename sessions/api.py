@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from django.contrib.auth import get_user_model
@@ -230,7 +230,10 @@ def set_status(request: HttpRequest, session_id: int, payload: StatusIn) -> Sess
     actor = _require_responder(request)
     session = get_object_or_404(DebugSession, pk=session_id)
     try:
-        actions.session_set_status(session=session, status=payload.status, actor=actor)
+        if payload.status == "resolved":
+            actions.session_resolve(session=session, actor=actor)
+        else:
+            actions.session_set_status(session=session, status=payload.status, actor=actor)
     except actions.ActionError as exc:
         raise HttpError(400, f"{exc.field}: {exc.message}") from exc
     return SessionOut.from_session(_load(session_id))
@@ -266,3 +269,116 @@ def start_health_run(request: HttpRequest, session_id: int) -> Status[RunCreated
     except actions.ActionError as exc:
         raise HttpError(400, f"{exc.field}: {exc.message}") from exc
     return Status(202, RunCreated(id=run.pk, state=run.state))
+
+
+# --- Traces, findings, follow-ups, resolution ---------------------------------------------
+
+
+class TraceIn(Schema):
+    traceparent: str | None = Field(None, max_length=200)
+    trace_id: str | None = Field(None, max_length=64)
+    span_id: str | None = Field(None, max_length=32)
+    service: str | None = None
+    note: str = Field("", max_length=500)
+
+
+class LinkOut(Schema):
+    label: str
+    url: str
+
+
+class TraceOut(Schema):
+    id: int
+    trace_id: str
+    span_id: str
+    service: str | None
+    note: str
+    links: list[LinkOut]
+
+
+class FollowUpIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    owner: str | None = None
+    due: date | None = None
+    url: str = Field("", max_length=500)
+
+
+class FollowUpOut(Schema):
+    id: int
+    title: str
+    owner: str | None
+    due: date | None
+    url: str
+    state: str
+
+
+class FindingsIn(Schema):
+    findings: str = Field(max_length=50_000)
+
+
+class ResolutionOut(Schema):
+    status: str
+    ended: list[str]
+    remaining: list[str]
+
+
+@router.post("/{session_id}/traces", response={201: TraceOut, 400: ErrorOut, 403: ErrorOut})
+def add_trace(request: HttpRequest, session_id: int, payload: TraceIn) -> Status[TraceOut]:
+    actor = _require_responder(request)
+    session = get_object_or_404(DebugSession, pk=session_id)
+    service = None
+    if payload.service:
+        service = Service.objects.filter(slug=payload.service).first()
+        if service is None:
+            raise HttpError(400, f"service: unknown service {payload.service!r}.")
+    try:
+        ref = actions.trace_add(
+            session=session, actor=actor, traceparent=payload.traceparent or "",
+            trace_id=payload.trace_id or "", span_id=payload.span_id or "", service=service,
+            note=payload.note,
+        )  # fmt: skip
+    except actions.ActionError as exc:
+        raise HttpError(400, f"{exc.field}: {exc.message}") from exc
+    return Status(201, TraceOut(
+        id=ref.pk, trace_id=ref.trace_id, span_id=ref.span_id,
+        service=service.slug if service else None, note=ref.note,
+        links=[LinkOut(label=link.label, url=link.url) for link in queries.trace_links(ref)],
+    ))  # fmt: skip
+
+
+@router.put("/{session_id}/findings", response={200: FindingsIn, 403: ErrorOut})
+def set_findings(request: HttpRequest, session_id: int, payload: FindingsIn) -> FindingsIn:
+    actor = _require_responder(request)
+    session = get_object_or_404(DebugSession, pk=session_id)
+    session = actions.findings_set(session=session, actor=actor, text=payload.findings)
+    return FindingsIn(findings=session.findings)
+
+
+@router.post("/{session_id}/follow-ups", response={201: FollowUpOut, 400: ErrorOut, 403: ErrorOut})
+def add_follow_up(
+    request: HttpRequest, session_id: int, payload: FollowUpIn
+) -> Status[FollowUpOut]:
+    actor = _require_responder(request)
+    session = get_object_or_404(DebugSession, pk=session_id)
+    owner = _user(payload.owner, field="owner") if payload.owner else None
+    try:
+        f = actions.followup_add(session=session, actor=actor, title=payload.title, owner=owner,
+                                 due=payload.due, url=payload.url)  # fmt: skip
+    except actions.ActionError as exc:
+        raise HttpError(400, f"{exc.field}: {exc.message}") from exc
+    return Status(201, FollowUpOut(id=f.pk, title=f.title, owner=payload.owner, due=f.due,
+                                   url=f.url, state=f.state))  # fmt: skip
+
+
+RESOLVED = {200: ResolutionOut, 400: ErrorOut, 403: ErrorOut}
+
+
+@router.post("/{session_id}/resolve", response=RESOLVED)
+def resolve(request: HttpRequest, session_id: int) -> ResolutionOut:
+    actor = _require_responder(request)
+    session = get_object_or_404(DebugSession, pk=session_id)
+    try:
+        result = actions.session_resolve(session=session, actor=actor)
+    except actions.ActionError as exc:
+        raise HttpError(400, f"{exc.field}: {exc.message}") from exc
+    return ResolutionOut(status="resolved", ended=result.ended, remaining=result.remaining)

@@ -6,3 +6,8 @@ class SessionsConfig(AppConfig):
     # `sessions` would collide with django.contrib.sessions.
     label = "debug_sessions"
     verbose_name = "Debug sessions"
+
+    def ready(self) -> None:
+        from sessions import evidence_rules
+
+        evidence_rules.register()

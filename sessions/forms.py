@@ -54,3 +54,27 @@ class StatusForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(max_length=20_000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TraceForm(forms.Form):
+    trace = forms.CharField(
+        max_length=200, label="traceparent or trace id",
+        help_text="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 or a 32-hex id",
+    )  # fmt: skip
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.all(), required=False, to_field_name="slug"
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class FindingsForm(forms.Form):
+    findings = forms.CharField(
+        max_length=50_000, required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+
+class FollowUpForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    owner = _active_users()
+    due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    url = forms.URLField(max_length=500, required=False, assume_scheme="https")

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
 class InterventionKind:
     name: str
     # Ends every still-active intervention of the session (inside the caller's transaction)
-    # and returns one line per intervention it ended.
+    # and returns one line per intervention it ended or asked to end.
     revert_all: Callable[["DebugSession", "AbstractBaseUser | None"], list[str]]
-    # How many are still active (or awaiting a verified revert).
-    active_count: Callable[["DebugSession"], int]
+    # One line per intervention not yet verifiably off (still active, reverting, failed).
+    remaining: Callable[["DebugSession"], list[str]]
+    # Optional: carry out pending reverts now, giving up at the monotonic `deadline`.
+    settle: Callable[["DebugSession", float], None] | None = None
 
 
 _kinds: dict[str, InterventionKind] = {}

@@ -24,9 +24,17 @@ def render_markdown(text: str) -> str:
     )
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#|~])")
+_LINE_START = re.compile(r"^(\s*)([-+!]|\d+(?=[.)]))")
 
 
 def escape_markdown(text: str) -> str:
-    """User text placed inside our Markdown: its own syntax cannot change the structure."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", " ")
+    """User text placed inside our Markdown: its own syntax cannot change the structure.
+    Newlines become spaces; a leading list or heading marker is escaped too."""
+    flat = _MD_SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", " ")
+    if match := _LINE_START.match(flat):
+        lead, marker = match.groups()
+        if marker[0].isdigit():  # "1." is escaped as "1\."
+            return f"{lead}{marker}\\{flat[match.end()]}{flat[match.end() + 1 :]}"
+        return f"{lead}\\{marker}{flat[match.end() :]}"
+    return flat

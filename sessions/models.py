@@ -92,6 +92,8 @@ class DebugSession(models.Model):
         "services.Service", blank=True, related_name="sessions", verbose_name="affected services"
     )
     health_runs = models.ManyToManyField("services.HealthRun", blank=True, related_name="sessions")
+    findings = models.TextField(blank=True)
+    findings_html = models.TextField(blank=True, editable=False)
     opened_at = models.DateTimeField(default=timezone.now)
     identified_at = models.DateTimeField(null=True, blank=True)
     mitigated_at = models.DateTimeField(null=True, blank=True)
@@ -143,6 +145,9 @@ class ChecklistItem(models.Model):
     note = models.TextField(blank=True)
     # Bumped on every change; writers compare-and-swap on it so no update is lost.
     version = models.PositiveIntegerField(default=1)
+    # Ticked by Prodbug from evidence; a human who unticks it stops it re-ticking.
+    auto_done = models.BooleanField(default=False)
+    auto_suppressed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["phase", "order", "id"]
@@ -175,3 +180,52 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.kind}: {self.message[:60]}"
+
+
+class TraceRef(models.Model):
+    """A trace id tied to a session (and optionally a service), shown as deep links."""
+
+    session = models.ForeignKey(DebugSession, on_delete=models.CASCADE, related_name="traces")
+    trace_id = models.CharField(max_length=32)
+    span_id = models.CharField(max_length=16, blank=True)
+    service = models.ForeignKey(
+        "services.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.trace_id
+
+
+class FollowUp(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open"
+        DONE = "done"
+        WONTFIX = "wontfix", "won't fix"
+
+    session = models.ForeignKey(DebugSession, on_delete=models.CASCADE, related_name="follow_ups")
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due = models.DateField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due", "id"]
+
+    def __str__(self) -> str:
+        return self.title

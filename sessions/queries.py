@@ -7,7 +7,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 
-from sessions.models import ChecklistItem, DebugSession, ItemState, Phase, Status, TimelineEvent
+from services import links
+from services.models import LinkTemplate
+from sessions.models import (
+    ChecklistItem,
+    DebugSession,
+    ItemState,
+    Phase,
+    Status,
+    TimelineEvent,
+    TraceRef,
+)
 
 TIMELINE_PAGE = 100
 
@@ -70,3 +80,19 @@ def timeline(session: DebugSession, *, limit: int | None = TIMELINE_PAGE) -> lis
 
 def assignable_users() -> list[AbstractBaseUser]:
     return list(get_user_model().objects.filter(is_active=True).order_by("username"))
+
+
+def trace_links(ref: TraceRef, templates: list[LinkTemplate] | None = None) -> list[links.Link]:
+    if templates is None:
+        templates = list(LinkTemplate.objects.all())
+    return links.links(
+        trace_id=ref.trace_id, span_id=ref.span_id, service=ref.service, at=ref.created_at,
+        all_templates=templates,
+    )  # fmt: skip
+
+
+def trace_rows(session: DebugSession) -> list[tuple[TraceRef, list[links.Link]]]:
+    """Each trace ref with its deep links, in two queries however many there are."""
+    templates = list(LinkTemplate.objects.all())
+    refs = session.traces.select_related("service", "created_by").order_by("-id")
+    return [(ref, trace_links(ref, templates)) for ref in refs]

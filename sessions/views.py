@@ -1,17 +1,26 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.roles import can_act
 from services import queries as service_queries
 from services.models import Service
-from sessions import actions, panels, queries
-from sessions.forms import ItemForm, NoteForm, SessionForm, StatusForm
-from sessions.models import ChecklistItem, DebugSession, Status
-from sessions.reports import report_filename, report_markdown
+from sessions import actions, panels, queries, reports
+from sessions.forms import (
+    FindingsForm,
+    FollowUpForm,
+    ItemForm,
+    NoteForm,
+    SessionForm,
+    StatusForm,
+    TraceForm,
+)
+from sessions.models import ChecklistItem, DebugSession, FollowUp, Status, TraceRef
 
 
 def _session_context(session: DebugSession, *, all_events: bool = False) -> dict[str, object]:
@@ -27,6 +36,7 @@ def _session_context(session: DebugSession, *, all_events: bool = False) -> dict
         "statuses": Status,
         "note_form": NoteForm(),
         **_health_context(session),
+        **_evidence_context(session),
     }
 
 
@@ -39,6 +49,16 @@ def _health_context(session: DebugSession) -> dict[str, object]:
         "health_run": run,
         "health_rows": SimpleLazyObject(
             lambda: service_queries.run_rows(run) if run and run.is_finished else []
+        ),
+    }
+
+
+def _evidence_context(session: DebugSession) -> dict[str, object]:
+    return {
+        "session": session,
+        "traces": SimpleLazyObject(lambda: queries.trace_rows(session)),
+        "follow_ups": SimpleLazyObject(
+            lambda: list(session.follow_ups.select_related("owner").order_by("due", "id"))
         ),
     }
 
@@ -113,7 +133,13 @@ def _item_response(
         return redirect("sessions:detail", session_id=item.session_id)
     phases = queries.checklist_phases(item.session)
     phase = next(p for p in phases if p.number == item.phase)
-    ctx = {"item": item, "phase": phase, "users": queries.assignable_users(), "error": error}
+    ctx = {
+        "item": item,
+        "session": item.session,
+        "phase": phase,
+        "users": queries.assignable_users(),
+        "error": error,
+    }
     return render(request, "sessions/item_response.html", ctx, status=status)
 
 
@@ -167,6 +193,8 @@ def session_status(request: HttpRequest, session_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise actions.ActionError("Choose a status.", field="status")
+        if form.cleaned_data["status"] == Status.RESOLVED:
+            return session_resolve(request, session.pk)
         session = actions.session_set_status(
             session=session, status=form.cleaned_data["status"], actor=request.user
         )
@@ -256,9 +284,138 @@ def session_services(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(request, "sessions/detail.html#health", ctx, status=400 if error else 200)
 
 
-@require_GET
-def session_report_md(request: HttpRequest, session_id: int) -> HttpResponse:
+def _evidence_response(
+    request: HttpRequest, session: DebugSession, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("sessions:detail", session_id=session.pk)
+    session.refresh_from_db()
+    ctx = {**_evidence_context(session), "evidence_error": error}
+    return render(request, "sessions/detail.html#evidence", ctx, status=status)
+
+
+@require_POST
+def trace_add(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _get_session(session_id)
-    response = HttpResponse(report_markdown(session), content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{report_filename(session, "md")}"'
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot record traces.")
+    form = TraceForm(request.POST)
+    if not form.is_valid():
+        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        return _evidence_response(request, session, error=error, status=400)
+    value = form.cleaned_data["trace"].strip()
+    kind = "traceparent" if "-" in value else "trace_id"
+    try:
+        actions.trace_add(
+            session=session,
+            actor=request.user,
+            service=form.cleaned_data["service"],
+            note=form.cleaned_data["note"],
+            **{kind: value},
+        )
+    except actions.ActionError as exc:
+        return _evidence_response(request, session, error=exc.message, status=400)
+    return _evidence_response(request, session)
+
+
+@require_GET
+def trace_open(request: HttpRequest, session_id: int, trace_id: int, index: int) -> HttpResponse:
+    """Follow a trace link; remembers that logs and traces were correlated."""
+    ref = get_object_or_404(TraceRef.objects.select_related("service"), pk=trace_id,
+                            session_id=session_id)  # fmt: skip
+    found = queries.trace_links(ref)
+    if not 0 <= index < len(found):
+        return HttpResponse("No such link.", status=404)
+    actions.trace_opened(ref=ref)
+    return HttpResponseRedirect(found[index].url)
+
+
+@require_POST
+def findings_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot edit findings.")
+    form = FindingsForm(request.POST)
+    if not form.is_valid():
+        return _evidence_response(request, session, error="Findings are too long.", status=400)
+    actions.findings_set(session=session, actor=request.user, text=form.cleaned_data["findings"])
+    return _evidence_response(request, session)
+
+
+@require_POST
+def followup_add(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot file follow-ups.")
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        return _evidence_response(request, session, error=error, status=400)
+    try:
+        actions.followup_add(session=session, actor=request.user, **form.cleaned_data)
+    except actions.ActionError as exc:
+        return _evidence_response(request, session, error=exc.message, status=400)
+    return _evidence_response(request, session)
+
+
+@require_POST
+def followup_state(request: HttpRequest, session_id: int, follow_up_id: int) -> HttpResponse:
+    follow_up = get_object_or_404(FollowUp, pk=follow_up_id, session_id=session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot change follow-ups.")
+    try:
+        actions.followup_set_state(
+            follow_up=follow_up, actor=request.user, state=request.POST.get("state", "")
+        )
+    except actions.ActionError as exc:
+        return _evidence_response(request, follow_up.session, error=exc.message, status=400)
+    return _evidence_response(request, follow_up.session)
+
+
+@require_POST
+def session_resolve(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _get_session(session_id)
+    if not can_act(request.user):
+        return HttpResponseForbidden("Viewers cannot resolve sessions.")
+    try:
+        result = actions.session_resolve(session=session, actor=request.user)
+    except actions.ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        if result.remaining:
+            messages.error(
+                request, "Resolved, but not everything could be switched off: "
+                + "; ".join(result.remaining),
+            )  # fmt: skip
+        else:
+            messages.success(
+                request,
+                f"Resolved. Switched off and verified: {len(result.ended)} intervention(s).",
+            )
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("sessions:detail", args=[session.pk]))
+    return redirect("sessions:detail", session_id=session.pk)
+
+
+REPORTS = {
+    "md": ("text/markdown; charset=utf-8", reports.report_markdown),
+    "html": ("text/html; charset=utf-8", reports.report_html),
+    "zip": ("application/zip", reports.report_zip),
+}
+
+
+@require_GET
+def session_report(request: HttpRequest, session_id: int, fmt: str) -> HttpResponse:
+    session = _get_session(session_id)
+    content_type, build = REPORTS[fmt]
+    response = HttpResponse(build(session), content_type=content_type)
+    name = reports.report_filename(session, fmt)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    if fmt == "html":
+        # Opened from here rather than from disk, the report must not run anything.
+        response["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        )
     return response

@@ -167,9 +167,7 @@ def running_worker(*args: str, name: str = "test") -> Iterator[subprocess.Popen[
 
 
 @pytest.fixture
-def celery_worker(
-    transactional_db: None, django_db_serialized_rollback: None
-) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
     """A real prefork worker on the default queue, stopped after the test."""
     with running_worker() as proc:
         yield proc

@@ -29,7 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--state-dir", default=str(settings.VAR_DIR / "demo"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if Service.objects.filter(slug=DEMO_SLUG).exists():
+        # The Procfile's demo writes its gunicorn master's PID here; profiles of it need the
+        # "subprocesses" option to reach the workers.
+        pid_file = str(Path(options["state_dir"]).resolve() / "gunicorn.pid")
+        existing = Service.objects.filter(slug=DEMO_SLUG).first()
+        if existing is not None:
+            if not existing.process_selector:  # registered before profiling existed
+                actions.service_update(
+                    service=existing, changes={"process_selector": {"pid_file": pid_file}}
+                )
             self.stdout.write(f"Demo service {DEMO_SLUG} is registered.")
             return
         base = f"http://127.0.0.1:{options['port']}"
@@ -41,6 +49,7 @@ class Command(BaseCommand):
             owner_team="prodbug",
             affected_by_default=True,
             admin_token=demo_token(Path(options["state_dir"])),
+            process_selector={"pid_file": pid_file},
         )
         for data in (
             actions.CheckInput(
