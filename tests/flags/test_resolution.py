@@ -115,3 +115,16 @@ def test_auto_ticks_name_their_evidence_and_respect_a_human_untick(
     done = set(session.items.filter(state="done").values_list("auto_rule", flat=True))
     assert {"flag_override_applied", "follow_up_recorded", "findings_written"} <= done
     assert "no_active_flag_override" not in done  # the override is still on
+
+
+def test_resolving_cancels_queued_profiles(responder) -> None:
+    from profiling.models import ProfileRun
+
+    service = service_actions.service_create(name="svc", base_url="http://127.0.0.1:9")
+    session = make_session(responder, services=[service])
+    run = ProfileRun.objects.create(session=session, service=service, service_name="svc",
+                                    agent="local", requested_by=responder)  # fmt: skip
+    result = session_actions.session_resolve(session=session, actor=responder)
+    run.refresh_from_db()
+    assert run.state == "cancelled"
+    assert result.ended == [f"profile #{run.pk} of svc"] and result.remaining == []
