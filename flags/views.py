@@ -21,6 +21,7 @@ from flags.forms import (
 from flags.models import Flag, FlagOverride, LogLevelOverride, Operator
 from services.models import Service
 from sessions.actions import ActionError
+from sessions.forms import errors_text
 from sessions.models import DebugSession
 
 PANEL = "flags/panel.html#interventions"
@@ -59,7 +60,7 @@ def override_new(request: HttpRequest, session_id: int) -> HttpResponse:
         return HttpResponseForbidden("Viewers cannot change flags.")
     form = OverrideForm(request.POST)
     if not form.is_valid():
-        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        error = errors_text(form)
         return _panel(request, session, status=400, override_error=error, override_form=form)
     data = form.cleaned_data
     try:
@@ -116,9 +117,7 @@ def loglevel_new(request: HttpRequest, session_id: int) -> HttpResponse:
     form = LogLevelForm(request.POST)
     try:
         if not form.is_valid():
-            raise ActionError(
-                "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()), field="form"
-            )
+            raise ActionError(errors_text(form), field="form")
         data = form.cleaned_data
         service = Service.objects.filter(slug=data["service"], sessions=session).first()
         if service is None:

@@ -6,7 +6,7 @@ Each parser raises TargetError with a message fit to show next to the field.
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from psycopg import conninfo
 from psycopg.errors import ProgrammingError
@@ -42,10 +42,8 @@ def _check_host(host: str | None) -> str:
     return host
 
 
-def parse_http_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https"):
-        raise TargetError("Use an http:// or https:// URL.")
+def _check_network_url(parts: SplitResult) -> None:
+    """Port in range and an allowed host, for URLs that name a network address."""
     try:
         port = parts.port
     except ValueError as exc:
@@ -53,6 +51,13 @@ def parse_http_url(value: str) -> str:
     if port == 0:
         raise TargetError("The port must be a number between 1 and 65535.")
     _check_host(parts.hostname)
+
+
+def parse_http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https"):
+        raise TargetError("Use an http:// or https:// URL.")
+    _check_network_url(parts)
     return value.strip()
 
 
@@ -95,13 +100,7 @@ def parse_redis_url(value: str) -> str:
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise TargetError("Use a redis://, rediss:// or unix:// URL.")
     if parts.scheme != "unix":
-        try:
-            port = parts.port
-        except ValueError as exc:
-            raise TargetError("The port must be a number between 1 and 65535.") from exc
-        if port == 0:
-            raise TargetError("The port must be a number between 1 and 65535.")
-        _check_host(parts.hostname)
+        _check_network_url(parts)
     return value.strip()
 
 

@@ -5,6 +5,11 @@ from services.models import Service
 from sessions.models import ChecklistTemplate, ItemState, Severity
 
 
+def errors_text(form: forms.Form) -> str:
+    """A form's errors on one line, each naming its field (for fragments and flashes)."""
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
 def _active_users() -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),

@@ -19,6 +19,7 @@ from sessions.forms import (
     SessionForm,
     StatusForm,
     TraceForm,
+    errors_text,
 )
 from sessions.models import ChecklistItem, DebugSession, FollowUp, Status, TraceRef
 
@@ -165,7 +166,7 @@ def item_update(request: HttpRequest, session_id: int, item_id: int) -> HttpResp
         return HttpResponseForbidden("Viewers cannot change the checklist.")
     form = ItemForm(request.POST)
     if not form.is_valid():
-        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        error = errors_text(form)
         return _item_response(request, item, error=error, status=400)
     data = form.cleaned_data
     change = actions.ItemChange(
@@ -303,7 +304,7 @@ def trace_add(request: HttpRequest, session_id: int) -> HttpResponse:
         return HttpResponseForbidden("Viewers cannot record traces.")
     form = TraceForm(request.POST)
     if not form.is_valid():
-        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        error = errors_text(form)
         return _evidence_response(request, session, error=error, status=400)
     value = form.cleaned_data["trace"].strip()
     kind = "traceparent" if "-" in value else "trace_id"
@@ -351,7 +352,7 @@ def followup_add(request: HttpRequest, session_id: int) -> HttpResponse:
         return HttpResponseForbidden("Viewers cannot file follow-ups.")
     form = FollowUpForm(request.POST)
     if not form.is_valid():
-        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        error = errors_text(form)
         return _evidence_response(request, session, error=error, status=400)
     try:
         actions.followup_add(session=session, actor=request.user, **form.cleaned_data)

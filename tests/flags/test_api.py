@@ -1,20 +1,10 @@
-import json
-
 import pytest
-from django.test import Client
 
 from flags.models import Flag, FlagOverride
+from tests.api import call
 from tests.factories import make_session
 
 pytestmark = pytest.mark.django_db
-
-
-def call(method: str, path: str, token: str | None, body: object = None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    data = json.dumps(body) if body is not None else None
-    return getattr(Client(), method)(
-        f"/api/v1{path}", data=data, content_type="application/json", **headers
-    )
 
 
 FLAG = {"key": "debug-mode", "type": "boolean", "variants": {"on": True, "off": False},

@@ -1,21 +1,11 @@
-import json
-
 import pytest
-from django.test import Client
 
 from flags.models import LogLevelOverride
 from services import actions as service_actions
+from tests.api import call
 from tests.factories import make_session
 
 pytestmark = pytest.mark.django_db
-
-
-def call(method: str, path: str, token: str | None, body: object = None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    data = json.dumps(body) if body is not None else None
-    return getattr(Client(), method)(
-        f"/api/v1{path}", data=data, content_type="application/json", **headers
-    )
 
 
 @pytest.fixture

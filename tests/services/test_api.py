@@ -1,21 +1,12 @@
-import json
 import logging
 
 import pytest
-from django.test import Client
 
 from services.models import HealthCheck, Service
+from tests.api import call
 from tests.factories import make_session
 
 pytestmark = pytest.mark.django_db
-
-
-def call(method: str, path: str, token: str | None, body: object = None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    data = json.dumps(body) if body is not None else None
-    return getattr(Client(), method)(
-        f"/api/v1{path}", data=data, content_type="application/json", **headers
-    )
 
 
 def test_admin_registers_a_service_and_the_token_stays_secret(admin, token_for, caplog) -> None:

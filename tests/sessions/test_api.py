@@ -1,20 +1,11 @@
-import json
-
 import pytest
 from django.test import Client
 
 from sessions.models import DebugSession, TimelineEvent
+from tests.api import call
 from tests.factories import make_session
 
 pytestmark = pytest.mark.django_db
-
-
-def call(method: str, path: str, token: str | None = None, body: object = None, raw: str = ""):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    data = raw or (json.dumps(body) if body is not None else None)
-    return getattr(Client(), method)(
-        f"/api/v1{path}", data=data, content_type="application/json", **headers
-    )
 
 
 def test_it_creates_a_session_with_items(responder, teammate, token_for) -> None:
