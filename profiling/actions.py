@@ -11,9 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from profiling import agent, flamegraph
 from profiling.models import (
@@ -38,10 +36,10 @@ RENDER_MARGIN_S = 25
 # Static for the task (Celery limits cannot vary per run): the longest run and its margins.
 TASK_SOFT_LIMIT_S = MAX_DURATION_S + int(agent.MARGIN_S + agent.STOP_GRACE_S) + RENDER_MARGIN_S
 TASK_HARD_LIMIT_S = TASK_SOFT_LIMIT_S + 15
-# A frame this wide or wider shows in the downloadable SVG (it is not interactive, so it can
-# afford more frames than the page).
+# The downloadable SVG draws up to this many frames, the widest (it is not interactive, so
+# it can afford more than the page).
 SVG_MAX_FRAMES = 20_000
-# Any string; a fixed number so every web process takes the same PostgreSQL advisory lock.
+# Any fixed number: every web process takes the same PostgreSQL advisory lock ("prof").
 _START_LOCK = 0x70726F66
 
 
@@ -328,15 +326,10 @@ def _record_end(run: ProfileRun, *, exited_early: bool) -> None:
         message = f"Profile of {name} timed out: {run.error} Kept {run.samples:,} samples"
     else:
         message = f"Profile of {name} failed: {run.error}"
-    html = ""
-    if run.samples:
-        url = reverse("profiling:detail", args=[run.pk])
-        html = format_html('<p>{} — <a href="{}">flamegraph</a></p>', message, url)
     event_record(
         session=run.session,
         kind=f"profile.{run.state}",
         message=message,
-        html=html,
         data={"run": run.pk, "samples": run.samples, "state": run.state},
     )
 

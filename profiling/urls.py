@@ -10,6 +10,5 @@ urlpatterns = [
     path("<int:run_id>/download/<str:kind>", views.profile_download, name="download"),
     path("diff", views.profile_diff, name="diff"),
     path("speedscope/", views.speedscope, name="speedscope"),
-    path("sessions/<int:session_id>/", views.profile_panel, name="panel"),
     path("sessions/<int:session_id>/start", views.profile_start, name="start"),
 ]

@@ -47,12 +47,6 @@ def _panel(
     return render(request, PANEL, {**panel_context(session), **extra}, status=status)
 
 
-@require_GET
-def profile_panel(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = get_object_or_404(DebugSession, pk=session_id)
-    return render(request, PANEL, panel_context(session))
-
-
 @require_POST
 def profile_start(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(DebugSession, pk=session_id)

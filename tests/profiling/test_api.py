@@ -1,22 +1,12 @@
 """The profiling API and the services API's profiling target, per role."""
 
-import json
-
 import pytest
-from django.test import Client
 
 from profiling.models import ProfileRun
 from services.models import Service
+from tests.api import call
 
 pytestmark = pytest.mark.django_db
-
-
-def call(method: str, path: str, token: str | None = None, body: object = None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    data = json.dumps(body) if body is not None else None
-    return getattr(Client(), method)(
-        f"/api/v1{path}", data=data, content_type="application/json", **headers
-    )
 
 
 def test_start_poll_and_cancel_a_profile(shop_session, responder, viewer, token_for) -> None:
