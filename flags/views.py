@@ -33,7 +33,7 @@ def panel_context(session: DebugSession, request: HttpRequest | None = None) -> 
         "log_overrides": SimpleLazyObject(
             lambda: list(session.log_overrides.select_related("service", "created_by"))
         ),
-        "log_services": SimpleLazyObject(lambda: list(session.services.all())),
+        "log_services": SimpleLazyObject(lambda: list(session.services.all())),  # prefetched
         # Validated per service protocol when submitted.
         "log_levels": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "TRACE", "WARN", "OFF"],
         "flag_overrides": SimpleLazyObject(lambda: list(queries.session_overrides(session))),

@@ -93,6 +93,6 @@ def trace_links(ref: TraceRef, templates: list[LinkTemplate] | None = None) -> l
 
 def trace_rows(session: DebugSession) -> list[tuple[TraceRef, list[links.Link]]]:
     """Each trace ref with its deep links, in two queries however many there are."""
-    templates = list(LinkTemplate.objects.all())
-    refs = session.traces.select_related("service", "created_by").order_by("-id")
+    refs = list(session.traces.select_related("service", "created_by").order_by("-id"))
+    templates = list(LinkTemplate.objects.all()) if refs else []
     return [(ref, trace_links(ref, templates)) for ref in refs]

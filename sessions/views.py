@@ -65,7 +65,11 @@ def _evidence_context(session: DebugSession) -> dict[str, object]:
 
 
 def _get_session(session_id: int) -> DebugSession:
-    return get_object_or_404(DebugSession.objects.select_related("commander"), pk=session_id)
+    # The affected services are read by several panels: fetched once, here.
+    return get_object_or_404(
+        DebugSession.objects.select_related("commander").prefetch_related("services"),
+        pk=session_id,
+    )
 
 
 @require_GET
