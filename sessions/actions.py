@@ -137,8 +137,10 @@ def session_open(
 
 @transaction.atomic
 def session_set_status(
-    *, session: DebugSession, status: str, actor: AbstractBaseUser
+    *, session: DebugSession, status: str, actor: AbstractBaseUser, switch_off: bool = True
 ) -> DebugSession:
+    """Change the status. Resolving switches off what the session switched on, unless the
+    caller (session_resolve) has done so already."""
     session = DebugSession.objects.select_for_update().get(pk=session.pk)
     if status not in Status.values:
         raise ActionError(f"Unknown status {status!r}.", field="status")
@@ -162,7 +164,7 @@ def session_set_status(
         session.resolved_at = None
         fields.append("resolved_at")
     session.save(update_fields=fields)
-    if status == Status.RESOLVED:
+    if status == Status.RESOLVED and switch_off:
         # Nothing a session switched on outlives it.
         for kind in interventions.kinds():
             kind.revert_all(session, actor)
@@ -506,7 +508,7 @@ def session_resolve(
             raise ActionError("The session is already resolved.", field="status")
         ended = [line for kind in interventions.kinds()
                  for line in kind.revert_all(session, actor)]  # fmt: skip
-        session_set_status(session=session, status=Status.RESOLVED, actor=actor)
+        session_set_status(session=session, status=Status.RESOLVED, actor=actor, switch_off=False)
     deadline = time.monotonic() + wait_s
     for kind in interventions.kinds():
         if kind.settle is not None:
