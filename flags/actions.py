@@ -404,13 +404,17 @@ class _Outcome:
 
 
 async def _apply(endpoint: loglevels.Endpoint, level: str) -> _Outcome:
+    """`previous` is set on a failure once the write was attempted: it may have landed."""
     async with loglevels.client() as client:
         try:
             previous = await endpoint.read(client)
+        except loglevels.TargetError as exc:
+            return _Outcome(False, error=str(exc))
+        try:
             await endpoint.write(client, level)
             seen = await endpoint.read_back(client)
         except loglevels.TargetError as exc:
-            return _Outcome(False, error=str(exc))
+            return _Outcome(False, previous, error=str(exc))
     return _Outcome(True, previous, dict(seen))
 
 
@@ -435,18 +439,33 @@ def loglevel_apply(*, override_id: int) -> LogLevelOverride | None:
     result = run_sync(lambda: _apply(_endpoint(o), o.level))
     now = timezone.now()
     with transaction.atomic():
-        if not result.ok:
-            # The change may or may not have landed: read errors after a write are treated
-            # like an applied change, so the revert path restores the old level.
-            landed = result.previous is not None
+        if not result.ok and result.previous is None:
+            # Nothing was sent: the level is as it was.
             LogLevelOverride.objects.filter(pk=o.pk).update(
                 state="failed", error=result.error, lease_until=None
             )
             event_record(
                 session=o.session, kind="loglevel.failed",
                 message=f"Failed to set {o.level} for {_lls(o)}: {result.error}",
-                data={"override": o.pk, "error": result.error, "landed": landed},
+                data={"override": o.pk, "error": result.error},
             )  # fmt: skip
+        elif not result.ok:
+            # The write may have landed: treat it as applied and ask for the revert now, so
+            # the sweeper restores and verifies the old level (or raises the banner).
+            previous = result.previous
+            assert previous is not None
+            LogLevelOverride.objects.filter(pk=o.pk).update(
+                state="applied", previous_level=previous.configured,
+                previous_effective=previous.effective, applied_at=now, revert_requested_at=now,
+                error=result.error, lease_until=None,
+            )  # fmt: skip
+            event_record(
+                session=o.session, kind="loglevel.failed",
+                message=f"Failed to set {o.level} for {_lls(o)}: {result.error} — restoring "
+                f"{previous.effective} to be safe",
+                data={"override": o.pk, "error": result.error, "previous": previous.configured},
+            )  # fmt: skip
+            transaction.on_commit(_sweep_now)
         else:
             previous = result.previous
             assert previous is not None
@@ -503,6 +522,12 @@ async def _revert_many(jobs: list[tuple[loglevels.Endpoint, str | None, str]]) -
 def _restore_target(o: LogLevelOverride) -> tuple[str | None, str]:
     """What to write back, and what the read-back must then show."""
     return o.previous_level, o.previous_effective or (o.previous_level or "")
+
+
+def _sweep_now() -> None:
+    from flags.tasks import revert_due_log_levels  # tasks import this module
+
+    revert_due_log_levels.delay()
 
 
 def loglevel_settle(*, session: DebugSession, deadline: float) -> None:
@@ -596,9 +621,7 @@ def loglevel_revert_request(
         message=f"Revert requested for {_lls(o)}",
         data={"override": o.pk},
     )  # fmt: skip
-    from flags.tasks import revert_due_log_levels
-
-    transaction.on_commit(revert_due_log_levels.delay)
+    transaction.on_commit(_sweep_now)
     return o
 
 

@@ -116,3 +116,8 @@ def spring_target() -> Iterator[Target]:
 def isolated_target() -> Iterator[Target]:
     """Two workers that do not share levels: a change reaches one of them."""
     yield from _target("tests.flags.targets:isolated_app", 2)
+
+
+@pytest.fixture
+def flaky_write_target() -> Iterator[Target]:
+    yield from _target("tests.flags.targets:flaky_write_app", 1)

@@ -60,3 +60,24 @@ def isolated_app(environ: dict[str, Any], start: Start) -> Iterable[bytes]:
     module = environ["QUERY_STRING"].removeprefix("module=")
     level = logging.getLevelName(logging.getLogger(module).getEffectiveLevel())
     return _answer(start, "200 OK", {"module": module, "level": level})
+
+
+_posts = 0
+
+
+def flaky_write_app(environ: dict[str, Any], start: Start) -> Iterable[bytes]:
+    """The prodbug contract, but the first change answers 500 after it took effect: the
+    caller cannot know whether it landed."""
+    global _posts
+    if environ["PATH_INFO"] != "/admin/log-level":
+        return _answer(start, "404 Not Found", {})
+    if environ["REQUEST_METHOD"] == "POST":
+        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        logging.getLogger(body["module"]).setLevel(body["level"])
+        _posts += 1
+        if _posts == 1:
+            return _answer(start, "500 Internal Server Error", {"error": "boom"})
+        return _answer(start, "200 OK", {"module": body["module"], "level": body["level"]})
+    module = environ["QUERY_STRING"].removeprefix("module=")
+    level = logging.getLevelName(logging.getLogger(module).getEffectiveLevel())
+    return _answer(start, "200 OK", {"module": module, "level": level})

@@ -178,3 +178,22 @@ def test_resolving_requests_reverts_and_the_sweeper_does_them(responder, demo_ta
     assert o.revert_requested_at is not None and o.state == "applied"
     assert actions.loglevel_revert_due() == 1
     assert _level(demo_target.url) == "INFO"
+
+
+def test_a_write_that_errors_may_have_landed_so_it_is_reverted(
+    responder, flaky_write_target
+) -> None:
+    service = _service(flaky_write_target.url)
+    session = make_session(responder, services=[service])
+    o = actions.loglevel_create(session=session, service=service, logger="shop.db",
+                                level="DEBUG", actor=responder)  # fmt: skip
+    o = actions.loglevel_apply(override_id=o.pk)
+    # The target answered 500 but took the change: Prodbug restores the old level at once.
+    assert (o.state, o.previous_level) == ("applied", "WARNING") and o.revert_requested_at
+    assert _level(flaky_write_target.url, "shop.db") == "DEBUG"
+    assert actions.loglevel_revert_due() == 1
+    o.refresh_from_db()
+    assert (o.state, o.verified) == ("reverted", True)
+    assert _level(flaky_write_target.url, "shop.db") == "WARNING"
+    failed = session.events.get(kind="loglevel.failed").message
+    assert "HTTP 500" in failed and failed.endswith("restoring WARNING to be safe")
