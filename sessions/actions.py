@@ -414,7 +414,7 @@ def trace_opened(*, ref: TraceRef) -> None:
     """A responder followed a link: evidence that logs and traces were correlated."""
     if ref.opened_at is None:
         TraceRef.objects.filter(pk=ref.pk, opened_at__isnull=True).update(opened_at=timezone.now())
-        transaction.on_commit(lambda: session_autotick(session_id=ref.session_id))
+        _autotick_after_commit(ref.session_id)
 
 
 @transaction.atomic

@@ -65,8 +65,11 @@ class PhaseView:
         return round(100 * self.closed / self.total) if self.total else 0
 
 
-def checklist_phases(session: DebugSession) -> list[PhaseView]:
+def checklist_phases(session: DebugSession, *, phase: int | None = None) -> list[PhaseView]:
+    """The checklist grouped by phase; only `phase` when given (an item's own phase)."""
     items = session.items.select_related("assignee", "done_by").order_by("phase", "order", "id")
+    if phase is not None:
+        items = items.filter(phase=phase)
     return [
         PhaseView(number=phase, label=Phase(phase).label, items=list(group))
         for phase, group in groupby(items, key=lambda i: i.phase)

@@ -136,15 +136,8 @@ def _item_response(
         if error:
             messages.error(request, error)
         return redirect("sessions:detail", session_id=item.session_id)
-    phases = queries.checklist_phases(item.session)
-    phase = next(p for p in phases if p.number == item.phase)
-    ctx = {
-        "item": item,
-        "session": item.session,
-        "phase": phase,
-        "users": queries.assignable_users(),
-        "error": error,
-    }
+    (phase,) = queries.checklist_phases(item.session, phase=item.phase)
+    ctx = {"item": item, "session": item.session, "phase": phase, "error": error}
     return render(request, "sessions/item_response.html", ctx, status=status)
 
 
